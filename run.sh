@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The run command: brings LoraPipeline up on http://127.0.0.1:5080 (LORA_URL to change).
+#  - PostgreSQL: ConnectionStrings__Postgres if set, otherwise a local server from this machine's
+#    binaries with its data in .data/postgres (started or reused, database "lorapipeline");
+#  - development secrets generated once into .data/secrets;
+#  - the dashboard built into the Host's wwwroot (needs Node/npm);
+#  - the Host, which creates its schema, and in Development a demo user whose key it prints.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+url="${LORA_URL:-http://127.0.0.1:5080}"
+
+if [ -z "${ConnectionStrings__Postgres:-}" ]; then
+  export ConnectionStrings__Postgres="$(scripts/postgres.sh lorapipeline);Database=lorapipeline"
+fi
+source scripts/secrets.sh
+export Storage__PublicBaseUrl="${Storage__PublicBaseUrl:-$url}"
+
+if [ -f src/Host/ClientApp/package.json ] && [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
+  scripts/build-client.sh
+fi
+
+# data folders live at the repository root whatever the content root
+export Storage__Root="${Storage__Root:-$PWD/.data/blobs}"
+export DemoAccount__KeyFile="${DemoAccount__KeyFile:-$PWD/.data/demo-api-key}"
+
+dotnet build src/Host -c Release --nologo -v quiet
+# content root = the Host project (appsettings, wwwroot); "$@" may be a command such as "users create alice"
+cd src/Host
+if [ $# -eq 0 ]; then
+  exec dotnet bin/Release/net10.0/LoraPipeline.Host.dll --urls "$url"
+fi
+exec dotnet bin/Release/net10.0/LoraPipeline.Host.dll "$@"

@@ -1,0 +1,95 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Core;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.MultiTenancy;
+using Marten;
+using Npgsql;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace LoraPipeline.Host.Composition;
+
+/// <summary>
+/// Marten (event store and documents) and Wolverine (handlers, durable inbox/outbox, scheduled
+/// messages) on one PostgreSQL. Every document and stream is owned by a user: conjoined tenancy
+/// with the user id as tenant, so a session opened for one user cannot see another's data.
+/// </summary>
+internal static class CritterStack
+{
+    public static WebApplicationBuilder AddCritterStack(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Postgres is not set. Use ./run.sh (it starts a local PostgreSQL), or set ConnectionStrings__Postgres.");
+        }
+
+        var schema = builder.Configuration["Database:Schema"] ?? "lora";
+        var cluster = builder.Configuration["Cluster:Mode"] ?? "Solo";
+        var balanced = string.Equals(cluster, "Balanced", StringComparison.OrdinalIgnoreCase);
+
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "lorapipeline" }.Build();
+        builder.Services.AddSingleton(dataSource);
+
+        var marten = builder.Services.AddMarten(opts =>
+            {
+                opts.DatabaseSchemaName = schema;
+                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                opts.Policies.AllDocumentsAreMultiTenanted();
+                opts.Events.TenancyStyle = TenancyStyle.Conjoined;
+                opts.Events.StreamIdentity = StreamIdentity.AsGuid;
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+            })
+            .UseNpgsqlDataSource()
+            .IntegrateWithWolverine(w =>
+            {
+                w.MessageStorageSchemaName = schema + "_messages";
+                // Several nodes: Wolverine's leader assigns projection and subscription agents to
+                // nodes (Marten's own hot/cold daemon needs lock types our restore lacks).
+                w.UseWolverineManagedEventSubscriptionDistribution = balanced;
+            });
+        if (!balanced)
+        {
+            marten.AddAsyncDaemon(DaemonMode.Solo);
+        }
+
+        builder.Services.CritterStackDefaults(x =>
+        {
+            x.Development.GeneratedCodeMode = TypeLoadMode.Dynamic;
+            x.Production.GeneratedCodeMode = TypeLoadMode.Static;
+            x.Production.ResourceAutoCreate = AutoCreate.CreateOrUpdate;
+        });
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.ServiceName = "lorapipeline";
+            opts.Durability.Mode = balanced ? DurabilityMode.Balanced : DurabilityMode.Solo;
+            // Durable scheduled messages (job polls) are found by polling the envelope table; the
+            // default 5 s would add up to 5 s of lag to every poll.
+            opts.Durability.ScheduledJobPollingTime =
+                builder.Configuration.GetValue("Messaging:ScheduledPollingInterval", 250.Milliseconds());
+            opts.Policies.AutoApplyTransactions();
+            // Local queues are durable: a poll or submission scheduled before a crash still runs after it.
+            opts.Policies.UseDurableLocalQueues();
+            opts.AutoBuildMessageStorageOnStartup = AutoCreate.CreateOrUpdate;
+
+            // Two writers raced on one stream (a poll and a cancel, say): run the handler again on the
+            // fresh stream. A stale explicit version is a plain ConcurrencyException and is not retried.
+            opts.OnException<EventStreamUnexpectedMaxEventIdException>()
+                .RetryWithCooldown(10.Milliseconds(), 25.Milliseconds(), 50.Milliseconds(), 100.Milliseconds(), 250.Milliseconds(), 500.Milliseconds());
+
+            var codegen = builder.Configuration["Wolverine:CodegenMode"];
+            if (Enum.TryParse<TypeLoadMode>(codegen, ignoreCase: true, out var mode))
+            {
+                opts.CodeGeneration.TypeLoadMode = mode;
+            }
+        });
+
+        return builder;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LoraPipeline.Platform.Identity;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Scalar.AspNetCore;
+using Wolverine.Http;
+
+namespace LoraPipeline.Host.Composition;
+
+/// <summary>
+/// The HTTP conventions: snake_case JSON, problem documents for every error, API keys on every
+/// endpoint but health, OpenAPI and the reference page, and the tenant taken from the caller.
+/// </summary>
+internal static class HttpSurface
+{
+    public static WebApplicationBuilder AddHttpSurface(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddWolverineHttp();
+        builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Configure(o.SerializerOptions));
+
+        builder.Services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer<OpenApiDocumentInfo>();
+            o.AddOperationTransformer<OpenApiOperationCleanup>();
+        });
+
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+
+        // Uploads stream to storage; the dataset endpoint sets its own (larger) limit.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
+        return builder;
+    }
+
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    public static WebApplication UseHttpSurface(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference(o => o.WithTitle("LoraPipeline API")).AllowAnonymous();
+        app.MapGet("/docs", () => Results.Redirect("/scalar/")).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthReportJson.Write })
+            .AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportJson.Write })
+            .AllowAnonymous();
+        return app;
+    }
+
+    public static WebApplication MapWolverineSurface(this WebApplication app)
+    {
+        app.MapWolverineEndpoints(opts =>
+        {
+            opts.TenantId.IsClaimTypeNamed(Caller.UserIdClaim);
+            opts.RequireAuthorizeOnAll();
+            // "?limit=abc" is a 400, not a silently ignored parameter.
+            opts.RejectUnparseableQueryValues = true;
+        });
+        return app;
+    }
+}

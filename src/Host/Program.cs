@@ -1,0 +1,34 @@
+using LoraPipeline.Artifacts;
+using LoraPipeline.Billing;
+using LoraPipeline.Datasets;
+using LoraPipeline.Host.Composition;
+using LoraPipeline.Platform;
+using LoraPipeline.Training;
+using JasperFx;
+
+// Composition root: configuration, infrastructure and the modules, nothing else.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddLogging();
+builder.AddCritterStack();
+builder.AddHttpSurface();
+builder.AddTelemetry();
+
+builder.AddPlatform();
+builder.AddDatasets();
+builder.AddTraining();
+builder.AddArtifacts();
+builder.AddBilling();
+
+var app = builder.Build();
+
+app.UseHttpSurface();
+app.MapPlatform();
+app.MapDatasets();
+app.MapTraining();
+app.MapWolverineSurface();
+
+return await app.RunJasperFxCommands(args);
+
+/// <summary>Visible to the test host (Alba) and the benchmarks.</summary>
+public partial class Program;

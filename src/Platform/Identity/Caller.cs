@@ -1,0 +1,33 @@
+using System.Security.Claims;
+
+namespace LoraPipeline.Platform.Identity;
+
+/// <summary>
+/// The authenticated user as claims. <see cref="UserIdClaim"/> is also Wolverine's tenant id claim,
+/// so every Marten session opened for a request is scoped to the caller's own data.
+/// </summary>
+public static class Caller
+{
+    public const string UserIdClaim = "user_id";
+    public const string KeyIdClaim = "key_id";
+
+    public static ClaimsPrincipal Principal(UserAccount user, Guid keyId, string scheme) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(UserIdClaim, TenantOf(user.Id)),
+                new Claim(ClaimTypes.Name, user.Name),
+                new Claim(KeyIdClaim, keyId.ToString()),
+            ],
+            scheme));
+
+    /// <summary>The tenant id of a user: the user id in its canonical form.</summary>
+    public static string TenantOf(Guid userId) => userId.ToString("D");
+
+    public static Guid UserId(this ClaimsPrincipal principal) =>
+        Guid.Parse(principal.FindFirstValue(UserIdClaim)
+            ?? throw new InvalidOperationException("The request is not authenticated."));
+
+    public static Guid KeyId(this ClaimsPrincipal principal) =>
+        Guid.Parse(principal.FindFirstValue(KeyIdClaim)
+            ?? throw new InvalidOperationException("The request is not authenticated."));
+}

@@ -1,0 +1,43 @@
+using Alba;
+using Xunit;
+
+namespace LoraPipeline.TestKit;
+
+/// <summary>
+/// The isolation rule every module proves with the same assertion: another user's resource answers
+/// exactly like a resource that does not exist (404, same problem title), so ids leak nothing.
+/// </summary>
+public static class Isolation
+{
+    public static async Task AssertHiddenFromStranger(PlatformHost platform, TestUser stranger, string ownerUrl, string missingUrl, HttpMethod? method = null)
+    {
+        method ??= HttpMethod.Get;
+        var asStranger = await Send(platform, stranger, method, ownerUrl);
+        var missing = await Send(platform, stranger, method, missingUrl);
+
+        var strangerProblem = await asStranger.Problem(404);
+        var missingProblem = await missing.Problem(404);
+        Assert.Equal(missingProblem["title"]!.GetValue<string>(), strangerProblem["title"]!.GetValue<string>());
+        Assert.Equal(missingProblem["error"]!.GetValue<string>(), strangerProblem["error"]!.GetValue<string>());
+    }
+
+    private static Task<IScenarioResult> Send(PlatformHost platform, TestUser user, HttpMethod method, string url) =>
+        platform.Host.Scenario(s =>
+        {
+            s.As(user);
+            if (method == HttpMethod.Post)
+            {
+                s.Post.Url(url);
+            }
+            else if (method == HttpMethod.Delete)
+            {
+                s.Delete.Url(url);
+            }
+            else
+            {
+                s.Get.Url(url);
+            }
+
+            s.StatusCodeShouldBe(404);
+        });
+}
