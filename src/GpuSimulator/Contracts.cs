@@ -1,0 +1,136 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LoraPipeline.GpuSimulator;
+
+/// <summary>JSON settings of the cluster contract: snake_case names, nulls left out.</summary>
+internal static class SimulatorJson
+{
+    public static readonly JsonSerializerOptions Options = Create(indented: false);
+
+    public static readonly JsonSerializerOptions Indented = Create(indented: true);
+
+    private static JsonSerializerOptions Create(bool indented)
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            DictionaryKeyPolicy = null,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            NumberHandling = JsonNumberHandling.Strict,
+            WriteIndented = indented,
+        };
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}
+
+internal sealed record SubmitRequest
+{
+    public Guid? JobId { get; init; }
+
+    public string? DatasetUrl { get; init; }
+
+    public Hyperparameters? Hyperparameters { get; init; }
+
+    public GpuConfig? GpuConfig { get; init; }
+
+    public string? CallbackUrl { get; init; }
+}
+
+internal sealed record Hyperparameters
+{
+    public string? BaseModel { get; init; }
+
+    public double LearningRate { get; init; }
+
+    public int BatchSize { get; init; }
+
+    public int NumEpochs { get; init; }
+
+    public int LoraRank { get; init; }
+
+    public double LoraAlpha { get; init; }
+
+    public double LoraDropout { get; init; }
+
+    public int? WarmupSteps { get; init; }
+
+    public double? WeightDecay { get; init; }
+}
+
+internal sealed record GpuConfig
+{
+    public string? GpuType { get; init; }
+
+    public int NumGpus { get; init; }
+
+    public double GpuMemoryGb { get; init; }
+
+    public double CostPerGpuHour { get; init; }
+}
+
+internal sealed record SubmitResponse(string ExternalJobId, string Status);
+
+internal sealed record ErrorResponse(string Error);
+
+internal sealed record CancelResponse(string Status);
+
+internal sealed record MetricPoint
+{
+    public int Step { get; init; }
+
+    public int Epoch { get; init; }
+
+    public double TrainingLoss { get; init; }
+
+    public double? ValidationLoss { get; init; }
+
+    public double LearningRate { get; init; }
+
+    public double GradientNorm { get; init; }
+
+    public double Throughput { get; init; }
+
+    public double GpuUtilization { get; init; }
+
+    public DateTimeOffset Timestamp { get; init; }
+}
+
+internal sealed record StatusResponse
+{
+    public required string ExternalJobId { get; init; }
+
+    public required string Status { get; init; }
+
+    public required string Stage { get; init; }
+
+    public double Progress { get; init; }
+
+    public int CurrentEpoch { get; init; }
+
+    public int TotalEpochs { get; init; }
+
+    public int CurrentStep { get; init; }
+
+    public int TotalSteps { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public string? ErrorMessage { get; init; }
+
+    public MetricPoint? Metrics { get; init; }
+
+    public required IReadOnlyList<MetricPoint> MetricsHistory { get; init; }
+}
+
+internal sealed record ArtifactFileInfo(string Name, long Size, string Sha256, string DownloadUrl);
+
+internal sealed record ArtifactsResponse(
+    IReadOnlyList<ArtifactFileInfo> Files,
+    IReadOnlyDictionary<string, string> DownloadUrls,
+    IReadOnlyDictionary<string, object?> ModelMetadata);

@@ -1,0 +1,80 @@
+namespace LoraPipeline.GpuSimulator;
+
+/// <summary>
+/// Settings of the GPU cluster simulator, bound from the configuration section <c>Simulator</c>.
+/// See README.md next to this file for the meaning of every value and the time arithmetic.
+/// </summary>
+public sealed class SimulatorOptions
+{
+    public const string SectionName = "Simulator";
+
+    /// <summary>PostgreSQL connection string; when empty, <c>ConnectionStrings:Postgres</c> is used.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Schema holding the simulator's table (created on start).</summary>
+    public string Schema { get; set; } = "gpu_simulator";
+
+    /// <summary>Expected <c>Authorization: Bearer</c> value.</summary>
+    public string ApiKey { get; set; } = "gpu-sim-dev-key";
+
+    /// <summary>Simulated seconds per real second. Stored with each job when it is accepted.</summary>
+    public double TimeScale { get; set; } = 40;
+
+    /// <summary>Real-time interval of callback pushes; zero or negative turns pushes off.</summary>
+    public TimeSpan CallbackInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>HMAC-SHA256 key of the <c>X-Cluster-Signature</c> header of callback pushes.</summary>
+    public string CallbackSecret { get; set; } = "gpu-sim-dev-callback-secret";
+
+    /// <summary>Upper bound on downloading and counting a dataset during a submission.</summary>
+    public TimeSpan DatasetDownloadTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Training throughput in tokens per second of one GPU, by GPU type. The value is copied into a job when it
+    /// is accepted, so changing it later does not move running jobs. Keys are the accepted <c>gpu_type</c> values.
+    /// </summary>
+    public Dictionary<string, double> GpuThroughput { get; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["A100-80GB"] = 1800,
+        ["A100-40GB"] = 1500,
+        ["H100"] = 2200,
+        ["V100-32GB"] = 1200,
+    };
+
+    /// <summary>Listening URL of the standalone simulator (<see cref="GpuSimulatorRegistration.RunStandaloneAsync"/>).</summary>
+    public string Url { get; set; } = "http://127.0.0.1:5090";
+
+    /// <summary>Path prefix of the standalone simulator; empty maps the contract at the root.</summary>
+    public string PathPrefix { get; set; } = "";
+
+    /// <summary>Fault injection, all off by default.</summary>
+    public SimulatorFaultOptions Faults { get; set; } = new();
+}
+
+/// <summary>Fault injection switches (section <c>Simulator:Faults</c>). Rates are fractions between 0 and 1.</summary>
+public sealed class SimulatorFaultOptions
+{
+    /// <summary>Fraction of submit calls answering 503 (random per call).</summary>
+    public double SubmitFailureRate { get; set; }
+
+    /// <summary>Real time added to every submit call.</summary>
+    public TimeSpan SubmitDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Fraction of status calls answering 500 (random per call).</summary>
+    public double StatusFailureRate { get; set; }
+
+    /// <summary>Fraction of status calls that hang for <see cref="StatusTimeoutDelay"/> and then answer 504 (random per call).</summary>
+    public double StatusTimeoutRate { get; set; }
+
+    /// <summary>How long a status call chosen by <see cref="StatusTimeoutRate"/> hangs (real time).</summary>
+    public TimeSpan StatusTimeoutDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Fraction of jobs (deterministic by job id, decided at acceptance) failing mid-way with a CUDA OOM error.</summary>
+    public double JobFailureRate { get; set; }
+
+    /// <summary>Fraction of jobs (deterministic by job id, decided at acceptance) the cluster forgets once they start running.</summary>
+    public double LostJobRate { get; set; }
+
+    /// <summary>Fraction of artifact file downloads answering 503 (random per call).</summary>
+    public double ArtifactFailureRate { get; set; }
+}

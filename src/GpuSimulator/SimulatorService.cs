@@ -1,0 +1,436 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LoraPipeline.GpuSimulator.Artifacts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace LoraPipeline.GpuSimulator;
+
+/// <summary>The behaviour behind the cluster contract; every method answers an HTTP result.</summary>
+internal sealed class SimulatorService(
+    JobStore store,
+    DatasetInspector datasets,
+    CallbackPusher callbacks,
+    TimeProvider clock,
+    IOptionsMonitor<SimulatorOptions> options,
+    ILogger<SimulatorService> logger)
+{
+    /// <summary>Identifies this process in the <c>accepted_by</c> column.</summary>
+    private static readonly string _instanceId =
+        $"{Environment.MachineName}/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}/{Guid.NewGuid():N}";
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>> _manifests = new(StringComparer.Ordinal);
+
+    private static IResult Error(int statusCode, string message) =>
+        Results.Json(new ErrorResponse(message), SimulatorJson.Options, statusCode: statusCode);
+
+    private static IResult NotFound() => Error(StatusCodes.Status404NotFound, "job not found");
+
+    // ---------------- submit ----------------
+
+    public async Task<IResult> SubmitAsync(HttpContext context, string prefix)
+    {
+        var cancellationToken = context.RequestAborted;
+        var settings = options.CurrentValue;
+        var faults = settings.Faults;
+        if (faults.SubmitDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.SubmitDelay, TimeProvider.System, cancellationToken);
+        }
+
+        if (Hit(faults.SubmitFailureRate))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Error(StatusCodes.Status503ServiceUnavailable, "GPU cluster temporarily unavailable (injected fault)");
+        }
+
+        SubmitRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<SubmitRequest>(context.Request.Body, SimulatorJson.Options, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"invalid JSON body: {ex.Message}");
+        }
+
+        if (request is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "a JSON body is required");
+        }
+
+        if (Validate(request, settings) is { } problem)
+        {
+            return Error(StatusCodes.Status400BadRequest, problem);
+        }
+
+        var jobId = request.JobId!.Value;
+        var headerKey = context.Request.Headers["Idempotency-Key"].ToString().Trim();
+        var key = headerKey.Length > 0 ? headerKey : jobId.ToString();
+        if (key.Length > 200)
+        {
+            return Error(StatusCodes.Status400BadRequest, "Idempotency-Key must be at most 200 characters");
+        }
+
+        var existing = await store.FindAndCountSubmitAsync(key, jobId, cancellationToken);
+        if (existing is not null)
+        {
+            return Accepted(existing, created: false, context, prefix);
+        }
+
+        DatasetStats stats;
+        try
+        {
+            stats = await datasets.InspectAsync(new Uri(request.DatasetUrl!, UriKind.Absolute), cancellationToken);
+        }
+        catch (DatasetDownloadException ex)
+        {
+            logger.LogInformation("GPU simulator: dataset of job {JobId} rejected: {Reason}", jobId, ex.Message);
+            return Error(StatusCodes.Status422UnprocessableEntity, ex.Message);
+        }
+
+        var h = request.Hyperparameters!;
+        var gpu = request.GpuConfig!;
+        var totalSteps = JobSimulation.TotalStepsFor(stats.TrainExamples, h.BatchSize, h.NumEpochs);
+        var record = new JobRecord
+        {
+            ExternalJobId = "sim-" + jobId.ToString("N"),
+            JobId = jobId,
+            IdempotencyKey = key,
+            SubmittedAt = StatusBuilder.Now(clock),
+            DatasetUrl = request.DatasetUrl!,
+            CallbackUrl = string.IsNullOrWhiteSpace(request.CallbackUrl) ? null : request.CallbackUrl,
+            Hyperparameters = h,
+            GpuConfig = gpu,
+            TrainExamples = stats.TrainExamples,
+            ValidationExamples = stats.ValidationExamples,
+            DatasetBytes = stats.Bytes,
+            TimeScale = settings.TimeScale,
+            GpuThroughput = settings.GpuThroughput[gpu.GpuType!],
+            FailAtStep = JobSimulation.ChooseFailureStep(jobId, faults.JobFailureRate, totalSteps),
+            Lost = JobSimulation.ChooseLost(jobId, faults.LostJobRate),
+        };
+
+        var inserted = await store.TryInsertAsync(record, _instanceId, cancellationToken);
+        if (inserted is not null)
+        {
+            logger.LogInformation(
+                "GPU simulator: accepted job {JobId} as {ExternalJobId}: {TrainExamples} train / {ValidationExamples} validation examples, {TotalSteps} steps",
+                jobId, inserted.ExternalJobId, stats.TrainExamples, stats.ValidationExamples, totalSteps);
+            callbacks.Track(inserted);
+            return Accepted(inserted, created: true, context, prefix);
+        }
+
+        // lost the race against a concurrent submission of the same job: answer with the winner
+        existing = await store.FindAndCountSubmitAsync(key, jobId, cancellationToken);
+        return existing is not null
+            ? Accepted(existing, created: false, context, prefix)
+            : Error(StatusCodes.Status409Conflict, "a conflicting job exists for this job id or idempotency key");
+    }
+
+    private IResult Accepted(JobRecord job, bool created, HttpContext context, string prefix)
+    {
+        if (created)
+        {
+            context.Response.Headers.Location = $"{context.Request.PathBase}{prefix}/training/status/{job.ExternalJobId}";
+            return Results.Json(new SubmitResponse(job.ExternalJobId, JobStatuses.Queued), SimulatorJson.Options, statusCode: StatusCodes.Status201Created);
+        }
+
+        var snapshot = new JobSimulation(job).SnapshotAt(StatusBuilder.Now(clock));
+        return Results.Json(new SubmitResponse(job.ExternalJobId, snapshot.Status), SimulatorJson.Options, statusCode: StatusCodes.Status200OK);
+    }
+
+    internal static string? Validate(SubmitRequest request, SimulatorOptions settings)
+    {
+        if (request.JobId is null || request.JobId == Guid.Empty)
+        {
+            return "job_id is required (uuid)";
+        }
+
+        if (!IsHttpUrl(request.DatasetUrl))
+        {
+            return "dataset_url must be an absolute http(s) URL";
+        }
+
+        if (!string.IsNullOrWhiteSpace(request.CallbackUrl) && !IsHttpUrl(request.CallbackUrl))
+        {
+            return "callback_url must be an absolute http(s) URL";
+        }
+
+        var h = request.Hyperparameters;
+        if (h is null)
+        {
+            return "hyperparameters is required";
+        }
+
+        if (string.IsNullOrWhiteSpace(h.BaseModel))
+        {
+            return "hyperparameters.base_model is required";
+        }
+
+        if (ModelArchitectures.Find(h.BaseModel) is null)
+        {
+            return $"unsupported base_model '{h.BaseModel}'; supported: {string.Join(", ", ModelArchitectures.SupportedBaseModels)}";
+        }
+
+        string? range = null;
+        if (!(h.LearningRate > 0 && h.LearningRate <= 1))
+        {
+            range = "hyperparameters.learning_rate must be in (0, 1]";
+        }
+        else if (h.BatchSize is < 1 or > 4096)
+        {
+            range = "hyperparameters.batch_size must be between 1 and 4096";
+        }
+        else if (h.NumEpochs is < 1 or > 1000)
+        {
+            range = "hyperparameters.num_epochs must be between 1 and 1000";
+        }
+        else if (h.LoraRank is < 1 or > 1024)
+        {
+            range = "hyperparameters.lora_rank must be between 1 and 1024";
+        }
+        else if (!(h.LoraAlpha > 0 && h.LoraAlpha <= 100_000))
+        {
+            range = "hyperparameters.lora_alpha must be positive";
+        }
+        else if (!(h.LoraDropout >= 0 && h.LoraDropout < 1))
+        {
+            range = "hyperparameters.lora_dropout must be in [0, 1)";
+        }
+        else if (h.WarmupSteps is < 0)
+        {
+            range = "hyperparameters.warmup_steps must not be negative";
+        }
+        else if (h.WeightDecay is { } decay && !(decay >= 0 && decay <= 10))
+        {
+            range = "hyperparameters.weight_decay must be between 0 and 10";
+        }
+
+        if (range is not null)
+        {
+            return range;
+        }
+
+        var gpu = request.GpuConfig;
+        if (gpu is null)
+        {
+            return "gpu_config is required";
+        }
+
+        if (string.IsNullOrWhiteSpace(gpu.GpuType))
+        {
+            return "gpu_config.gpu_type is required";
+        }
+
+        if (!settings.GpuThroughput.TryGetValue(gpu.GpuType, out var throughput) || !(throughput > 0))
+        {
+            return $"unsupported gpu_type '{gpu.GpuType}'; supported: {string.Join(", ", settings.GpuThroughput.Keys)}";
+        }
+
+        if (gpu.NumGpus is < 1 or > 64)
+        {
+            return "gpu_config.num_gpus must be between 1 and 64";
+        }
+
+        if (!(gpu.GpuMemoryGb > 0))
+        {
+            return "gpu_config.gpu_memory_gb must be positive";
+        }
+
+        if (!(gpu.CostPerGpuHour >= 0))
+        {
+            return "gpu_config.cost_per_gpu_hour must not be negative";
+        }
+
+        return null;
+    }
+
+    private static bool IsHttpUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    // ---------------- status / cancel ----------------
+
+    public async Task<IResult> StatusAsync(HttpContext context, string externalJobId)
+    {
+        var cancellationToken = context.RequestAborted;
+        var faults = options.CurrentValue.Faults;
+        if (Hit(faults.StatusTimeoutRate))
+        {
+            // hang like an overloaded gateway; the client's timeout (request abort) ends it early
+            await Task.Delay(faults.StatusTimeoutDelay, TimeProvider.System, cancellationToken);
+            return Error(StatusCodes.Status504GatewayTimeout, "GPU cluster status timed out (injected fault)");
+        }
+
+        if (Hit(faults.StatusFailureRate))
+        {
+            return Error(StatusCodes.Status500InternalServerError, "GPU cluster internal error (injected fault)");
+        }
+
+        var sinceText = context.Request.Query["since_step"].ToString();
+        var since = 0;
+        if (sinceText.Length > 0 && !int.TryParse(sinceText, NumberStyles.Integer, CultureInfo.InvariantCulture, out since))
+        {
+            return Error(StatusCodes.Status400BadRequest, "since_step must be an integer");
+        }
+
+        var job = await store.GetAsync(externalJobId, cancellationToken);
+        var status = job is null ? null : StatusBuilder.Build(job, StatusBuilder.Now(clock), since);
+        return status is null ? NotFound() : Results.Json(status, SimulatorJson.Options);
+    }
+
+    public async Task<IResult> CancelAsync(HttpContext context, string externalJobId)
+    {
+        var cancellationToken = context.RequestAborted;
+        var job = await store.GetAsync(externalJobId, cancellationToken);
+        if (job is null)
+        {
+            return NotFound();
+        }
+
+        var now = StatusBuilder.Now(clock);
+        var snapshot = new JobSimulation(job).SnapshotAt(now);
+        if (snapshot.Lost)
+        {
+            return NotFound();
+        }
+
+        if (!snapshot.IsTerminal)
+        {
+            job = await store.CancelAsync(externalJobId, now, cancellationToken) ?? job;
+            snapshot = new JobSimulation(job).SnapshotAt(now);
+            logger.LogInformation("GPU simulator: job {ExternalJobId} cancelled at step {Step}", externalJobId, snapshot.CurrentStep);
+        }
+
+        return Results.Json(new CancelResponse(snapshot.Status), SimulatorJson.Options);
+    }
+
+    // ---------------- artifacts ----------------
+
+    public async Task<IResult> ArtifactsAsync(HttpContext context, string externalJobId, string prefix)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (job, simulation, problem) = await CompletedJobAsync(externalJobId, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var artifacts = new ArtifactSet(job!, simulation!);
+        var manifest = await ManifestAsync(job!, artifacts, cancellationToken);
+        var request = context.Request;
+        var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}/training/artifacts/{Uri.EscapeDataString(externalJobId)}/files/";
+        var key = options.CurrentValue.ApiKey;
+        var files = manifest
+            .Select(m => new ArtifactFileInfo(m.Name, m.Size, m.Sha256,
+                $"{baseUrl}{Uri.EscapeDataString(m.Name)}?token={DownloadToken(key, externalJobId, m.Name)}"))
+            .ToList();
+        var response = new ArtifactsResponse(
+            files,
+            files.ToDictionary(f => f.Name, f => f.DownloadUrl, StringComparer.Ordinal),
+            artifacts.ModelMetadata());
+        return Results.Json(response, SimulatorJson.Options);
+    }
+
+    public async Task<IResult> ArtifactFileAsync(HttpContext context, string externalJobId, string name)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (job, simulation, problem) = await CompletedJobAsync(externalJobId, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var file = new ArtifactSet(job!, simulation!).Find(name);
+        if (file is null)
+        {
+            return Error(StatusCodes.Status404NotFound, $"artifact file '{name}' not found");
+        }
+
+        if (Hit(options.CurrentValue.Faults.ArtifactFailureRate))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return Error(StatusCodes.Status503ServiceUnavailable, "artifact storage temporarily unavailable (injected fault)");
+        }
+
+        EntityTagHeaderValue? etag = null;
+        if (job!.ArtifactManifest is not null)
+        {
+            var entry = ParseManifest(job.ArtifactManifest).FirstOrDefault(m => m.Name == name);
+            if (entry is not null)
+            {
+                etag = new EntityTagHeaderValue($"\"{entry.Sha256}\"");
+            }
+        }
+
+        var completedAt = simulation!.EndState().CompletedAt;
+        return Results.Stream(file.OpenRead(), file.ContentType, fileDownloadName: name, lastModified: completedAt,
+            entityTag: etag, enableRangeProcessing: true);
+    }
+
+    private async Task<(JobRecord? Job, JobSimulation? Simulation, IResult? Problem)> CompletedJobAsync(
+        string externalJobId, CancellationToken cancellationToken)
+    {
+        var job = await store.GetAsync(externalJobId, cancellationToken);
+        if (job is null)
+        {
+            return (null, null, NotFound());
+        }
+
+        var simulation = new JobSimulation(job);
+        var snapshot = simulation.SnapshotAt(StatusBuilder.Now(clock));
+        if (snapshot.Lost)
+        {
+            return (null, null, NotFound());
+        }
+
+        return snapshot.Status != JobStatuses.Completed
+            ? (null, null, Error(StatusCodes.Status409Conflict, "job is not completed"))
+            : (job, simulation, null);
+    }
+
+    /// <summary>
+    /// Sizes and SHA-256 of the artifact files. Computing them means generating every file once (the adapter can
+    /// be hundreds of megabytes), so the result is stored in the job's row; concurrent computations in one process
+    /// share one task, and computations in several processes write the same value.
+    /// </summary>
+    private async Task<IReadOnlyList<ArtifactManifestEntry>> ManifestAsync(JobRecord job, ArtifactSet artifacts, CancellationToken cancellationToken)
+    {
+        if (job.ArtifactManifest is not null)
+        {
+            return ParseManifest(job.ArtifactManifest);
+        }
+
+        var lazy = _manifests.GetOrAdd(job.ExternalJobId, _ => new Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>(async () =>
+        {
+            var manifest = await artifacts.ComputeManifestAsync(CancellationToken.None);
+            await store.SaveArtifactManifestAsync(job.ExternalJobId, JsonSerializer.Serialize(manifest, SimulatorJson.Options), CancellationToken.None);
+            return manifest;
+        }));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (lazy.Value.IsCompleted)
+            {
+                _manifests.TryRemove(new KeyValuePair<string, Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>>(job.ExternalJobId, lazy));
+            }
+        }
+    }
+
+    private static IReadOnlyList<ArtifactManifestEntry> ParseManifest(string json) =>
+        JsonSerializer.Deserialize<List<ArtifactManifestEntry>>(json, SimulatorJson.Options) ?? [];
+
+    /// <summary>Token that lets a download URL work without the bearer key, like a pre-signed URL.</summary>
+    internal static string DownloadToken(string apiKey, string externalJobId, string name) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.UTF8.GetBytes($"{externalJobId}/{name}")))[..32];
+
+    private static bool Hit(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
+}
