@@ -1,16 +1,46 @@
+using JasperFx.Events.Projections;
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Datasets.Model;
+using LoraPipeline.Datasets.Validating;
+using Marten;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
 
 namespace LoraPipeline.Datasets;
 
-/// <summary>The Datasets module; the Host adds it with one call.</summary>
+/// <summary>
+/// Datasets: upload (streamed to the blob store), validation in the background with real token
+/// counts, statistics, browsing, soft deletion, and <see cref="IDatasetCatalog"/> for other modules.
+/// </summary>
 public static class DatasetsModule
 {
     public static IHostApplicationBuilder AddDatasets(this IHostApplicationBuilder builder)
     {
-        builder.Services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(DatasetsModule).Assembly));
+        var services = builder.Services;
+        services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section)
+            .Validate(o => o.MaxUploadBytes > 0 && o.MaxSequenceLength > 0 && o.MaxLineBytes > 0, "Datasets limits must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<StoredDatasetValidator>();
+        services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
+        services.TryAddSingleton<IDatasetUsage, NoDatasetUsage>();
+
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Add<DatasetProjection>(ProjectionLifecycle.Inline);
+            opts.Schema.For<Dataset>()
+                .Duplicate(d => d.CreatedAt)
+                .Duplicate(d => d.DeletedAt)
+                .Duplicate(d => d.Status);
+        });
+
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(DatasetsModule).Assembly);
+            // one validation at a time: it already uses every core
+            opts.LocalQueue(ValidateDatasetHandler.QueueName).Sequential().UseDurableInbox();
+        });
         return builder;
     }
 

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs a benchmark in Release: ./bench.sh validation [--size-mb 500] [--runs 3]
+# Benchmarks that need PostgreSQL start the same local server as run.sh (or use LORA_BENCH_POSTGRES).
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if [ -z "${LORA_BENCH_POSTGRES:-}" ]; then
+  export LORA_BENCH_POSTGRES="$(scripts/postgres.sh lorapipeline_bench);Database=lorapipeline_bench"
+fi
+dotnet build bench/LoraPipeline.Bench -c Release --nologo -v quiet
+exec dotnet bench/LoraPipeline.Bench/bin/Release/net10.0/LoraPipeline.Bench.dll "$@"

@@ -1,0 +1,22 @@
+namespace LoraPipeline.Datasets;
+
+/// <summary>Section "Datasets": upload limit and validation settings.</summary>
+public sealed class DatasetOptions
+{
+    public const string Section = "Datasets";
+
+    /// <summary>Largest dataset file accepted (500 MiB); a larger upload is a 413.</summary>
+    public long MaxUploadBytes { get; set; } = 500L * 1024 * 1024;
+
+    /// <summary>Tokens training keeps per example; longer examples are a warning (truncated).</summary>
+    public int MaxSequenceLength { get; set; } = 4096;
+
+    /// <summary>The tiktoken encoding used as a documented stand-in for the base model's tokenizer.</summary>
+    public string TokenizerEncoding { get; set; } = "cl100k_base";
+
+    /// <summary>Longest line accepted, in bytes; a longer one is a line_too_long error.</summary>
+    public int MaxLineBytes { get; set; } = 1 << 20;
+
+    /// <summary>Errors and warnings kept on the dataset; all are counted and all errors are paged.</summary>
+    public int MaxIssuesKept { get; set; } = 100;
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using LoraPipeline.Datasets.Validation;
+using LoraPipeline.Platform.Storage;
+using Marten.Schema;
+
+namespace LoraPipeline.Datasets.Model;
+
+public enum DatasetStatus
+{
+    Uploading,
+    Validating,
+    Ready,
+    Error,
+}
+
+/// <summary>
+/// A dataset as users see it (E01's datasets fields plus the validation report), built inline from
+/// the dataset's event stream by <see cref="DatasetProjection"/>. It is also the state the
+/// decisions of this module read (with its stream version).
+/// </summary>
+public sealed class Dataset
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Description { get; set; }
+    public string Format { get; set; } = DatasetFormats.V4WireName;
+    public DatasetStatus Status { get; set; }
+    public string StorageBucket { get; set; } = Buckets.Datasets;
+    public string StoragePath { get; set; } = "";
+    public string FileName { get; set; } = "";
+    public long FileSize { get; set; }
+    public string FileSha256 { get; set; } = "";
+
+    public long? TotalTrainingPairs { get; set; }
+    public long? TotalValidationPairs { get; set; }
+    public long? TotalTokens { get; set; }
+    public decimal? AvgTurnsPerConversation { get; set; }
+    public decimal? AvgTokensPerTurn { get; set; }
+    public bool TrainingReady { get; set; }
+    public DateTimeOffset? ValidatedAt { get; set; }
+
+    /// <summary>The first 100 errors; all of them are paged at /api/datasets/{id}/errors.</summary>
+    public List<ValidationIssue> ValidationErrors { get; set; } = [];
+    public long ErrorCount { get; set; }
+    public Dictionary<string, long> ErrorCounts { get; set; } = [];
+    public List<ValidationIssue> Warnings { get; set; } = [];
+    public long WarningCount { get; set; }
+    public Dictionary<string, long> WarningCounts { get; set; } = [];
+    public List<JsonElement> SampleData { get; set; } = [];
+    public ValidationReport? ValidationReport { get; set; }
+
+    /// <summary>Settings of the latest validation run.</summary>
+    public int MaxSequenceLength { get; set; }
+    public string Tokenizer { get; set; } = "";
+    public int ValidationRun { get; set; }
+
+    /// <summary>Filled on read while validating (not part of the projection).</summary>
+    public ValidationProgressView? ValidationProgress { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    [Version]
+    public long Version { get; set; }
+
+    public BlobLocation File => new(StorageBucket, StoragePath);
+
+    public BlobLocation ErrorsFile => new(StorageBucket, ErrorsPath(UserId, Id));
+
+    public static string FilePath(Guid userId, Guid datasetId) => $"{userId}/{datasetId}/dataset.jsonl";
+
+    public static string ErrorsPath(Guid userId, Guid datasetId) => $"{userId}/{datasetId}/validation-errors.jsonl";
+}
+
+public sealed record ValidationProgressView(long BytesProcessed, long TotalBytes, decimal Percent);
