@@ -19,6 +19,7 @@ builder.AddDatasets();
 builder.AddTraining();
 builder.AddArtifacts();
 builder.AddBilling();
+builder.AddSimulatedGpuCluster();
 
 var app = builder.Build();
 
@@ -26,6 +27,7 @@ app.UseHttpSurface();
 app.MapPlatform();
 app.MapDatasets();
 app.MapTraining();
+app.MapSimulatedGpuCluster();
 app.MapWolverineSurface();
 
 return await app.RunJasperFxCommands(args);

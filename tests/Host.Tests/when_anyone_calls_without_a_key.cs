@@ -13,9 +13,11 @@ namespace LoraPipeline.Host.Tests;
 /// </summary>
 public sealed partial class when_anyone_calls_without_a_key(PlatformHost platform) : IClassFixture<PlatformHost>
 {
+    // files: the signed link is the credential; gpu-callbacks: the HMAC signature is; gpu-sim: the
+    // simulated cluster checks its own bearer key
     private static readonly string[] AnonymousByDesign =
     [
-        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/gpu-sim/", "/api/dev/demo-key",
+        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/gpu-sim/", "/api/gpu-callbacks/", "/api/dev/demo-key",
     ];
 
     private IReadOnlyList<RouteEndpoint> Endpoints() =>
@@ -25,7 +27,7 @@ public sealed partial class when_anyone_calls_without_a_key(PlatformHost platfor
             .ToList();
 
     [Fact]
-    public void only_health_docs_files_and_the_simulator_are_anonymous()
+    public void only_health_docs_signed_links_and_signed_callbacks_are_anonymous()
     {
         var anonymous = Endpoints()
             .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null || e.Metadata.GetMetadata<IAuthorizeData>() is null)

@@ -2,6 +2,7 @@ using Alba;
 using LoraPipeline.Platform.Identity;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -37,6 +38,9 @@ public class PlatformHost : IAsyncLifetime
     {
     }
 
+    /// <summary>A clock that replaces the system's in the platform, or null for the real one.</summary>
+    protected virtual TimeProvider? TestClock => null;
+
     /// <summary>Runs before the host starts (for example to start a server the host calls).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
@@ -56,6 +60,9 @@ public class PlatformHost : IAsyncLifetime
             ["Wolverine:CodegenMode"] = "Dynamic",
             ["Messaging:ScheduledPollingInterval"] = "00:00:00.100",
             ["DemoAccount:Enabled"] = "false",
+            ["Simulator:Schema"] = _schema + "_sim",
+            ["GpuCluster:ApiKey"] = "unused-cluster-key",
+            ["GpuCluster:CallbackSecret"] = "unused-callback-secret-0123456789",
         };
         Configure(settings);
 
@@ -65,6 +72,11 @@ public class PlatformHost : IAsyncLifetime
             foreach (var (key, value) in settings)
             {
                 web.UseSetting(key, value);
+            }
+
+            if (TestClock is { } clock)
+            {
+                web.ConfigureTestServices(services => services.AddSingleton(clock));
             }
         });
     }
@@ -78,7 +90,7 @@ public class PlatformHost : IAsyncLifetime
 
         if (_connectionString.Length > 0)
         {
-            await TestDatabase.DropSchemasAsync(_connectionString, _schema, _schema + "_messages");
+            await TestDatabase.DropSchemasAsync(_connectionString, _schema, _schema + "_messages", _schema + "_sim");
         }
 
         if (Directory.Exists(_blobRoot))

@@ -1,16 +1,35 @@
+using JasperFx.Events.Projections;
+using LoraPipeline.Artifacts.Collecting;
+using LoraPipeline.Artifacts.Model;
+using Marten;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
 
 namespace LoraPipeline.Artifacts;
 
-/// <summary>The Artifacts module; the Host adds it with one call.</summary>
+/// <summary>Artifacts: collect, store, inspect, score and deliver trained adapters.</summary>
 public static class ArtifactsModule
 {
     public static IHostApplicationBuilder AddArtifacts(this IHostApplicationBuilder builder)
     {
-        builder.Services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(ArtifactsModule).Assembly));
+        var services = builder.Services;
+        services.AddOptions<ArtifactOptions>().BindConfiguration(ArtifactOptions.Section)
+            .Validate(o => o.MaxCollectionAttempts > 0 && o.MaxFileBytes > 0, "Artifacts limits must be positive.")
+            .ValidateOnStart();
+        services.AddTransient<ArtifactCollector>();
+
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Add<ModelArtifactProjection>(ProjectionLifecycle.Inline);
+            opts.Schema.For<ModelArtifact>().Duplicate(m => m.CreatedAt).Duplicate(m => m.QualityScore).Duplicate(m => m.DeletedAt);
+        });
+
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(ArtifactsModule).Assembly);
+            opts.CodeGeneration.AlwaysUseServiceLocationFor<ArtifactCollector>();
+        });
         return builder;
     }
 

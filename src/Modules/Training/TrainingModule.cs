@@ -1,16 +1,97 @@
+using JasperFx.Events.Projections;
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Platform.Storage;
+using LoraPipeline.Training.Configuration;
+using LoraPipeline.Training.Contracts;
+using LoraPipeline.Training.Execution;
+using LoraPipeline.Training.GpuCluster;
+using LoraPipeline.Training.Jobs;
+using Marten;
+using Marten.Exceptions;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
 using Wolverine;
+using Wolverine.ErrorHandling;
 
 namespace LoraPipeline.Training;
 
-/// <summary>The Training module; the Host adds it with one call.</summary>
+/// <summary>
+/// Training: presets, GPU catalogue, estimates, jobs as event streams, submission to and polling
+/// of the GPU cluster, cost accrual, cancellation, audit history and live updates.
+/// </summary>
 public static class TrainingModule
 {
     public static IHostApplicationBuilder AddTraining(this IHostApplicationBuilder builder)
     {
-        builder.Services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(TrainingModule).Assembly));
+        var services = builder.Services;
+        services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section);
+        services.AddOptions<GpuCatalogueOptions>().BindConfiguration(GpuCatalogueOptions.Section)
+            .Validate(o => o.Effective.All(g => g.PricePerGpuHour > 0 && g.ThroughputTokensPerSecond > 0), "Gpus: prices and throughputs must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<GpuClusterOptions>().BindConfiguration(GpuClusterOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "GpuCluster:ApiKey is required (run.sh generates one for development).")
+            .Validate(o => !o.UseCallbacks || o.CallbackSecret.Length >= 16, "GpuCluster:CallbackSecret needs at least 16 characters when callbacks are on.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.MaxConsecutiveStatusFailures > 0, "GpuCluster: intervals and limits must be positive.")
+            .Validate(o => o.IsSimulated || Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _), "GpuCluster:BaseUrl must be an absolute URL in External mode.")
+            .ValidateOnStart();
+
+        services.AddHttpClient<GpuClusterClient>((sp, http) =>
+            {
+                var cluster = sp.GetRequiredService<IOptions<GpuClusterOptions>>().Value;
+                var baseUrl = cluster.BaseUrl ?? sp.GetRequiredService<IOptions<StorageOptions>>().Value.PublicBaseUrl.TrimEnd('/') + "/gpu-sim";
+                http.BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/");
+                http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline owns time limits
+            })
+            .AddResilienceHandler("gpu-cluster", (pipeline, context) =>
+            {
+                var cluster = context.ServiceProvider.GetRequiredService<IOptions<GpuClusterOptions>>().Value;
+                pipeline.AddTimeout(cluster.RequestTimeout * 3 + TimeSpan.FromSeconds(2));
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 2,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                });
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = 0.5,
+                    MinimumThroughput = 20,
+                    SamplingDuration = TimeSpan.FromSeconds(30),
+                    BreakDuration = TimeSpan.FromSeconds(5),
+                });
+                pipeline.AddTimeout(cluster.RequestTimeout);
+            });
+
+        services.AddHttpClient(ClusterArtifactFiles.DownloadClient, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddTransient<IGpuClusterArtifacts, ClusterArtifactFiles>();
+        services.AddSingleton<ClusterCallbackUrls>();
+        services.AddSingleton<ITrainingJobs, TrainingJobQueries>();
+        services.Replace(ServiceDescriptor.Singleton<IDatasetUsage, ActiveJobsUseDatasets>());
+        services.TryAddSingleton<IJobAdmission, AdmitEveryJob>();
+        services.TryAddSingleton<IJobCostRecords, NoCostRecords>();
+
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Add<TrainingJobProjection>(ProjectionLifecycle.Inline);
+            opts.Projections.Add<JobMetricPointProjection>(ProjectionLifecycle.Inline);
+            opts.Schema.For<TrainingJob>().Duplicate(j => j.CreatedAt).Duplicate(j => j.Status).Duplicate(j => j.DatasetId);
+            opts.Schema.For<JobMetricPoint>().Duplicate(p => p.JobId).Duplicate(p => p.Step);
+        });
+
+        services.ConfigureWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(TrainingModule).Assembly);
+            // typed HttpClients come from factory lambdas the code generator cannot inline: resolve them
+            opts.CodeGeneration.AlwaysUseServiceLocationFor<GpuClusterClient>();
+            opts.CodeGeneration.AlwaysUseServiceLocationFor<IGpuClusterArtifacts>();
+            // a create racing another with the same idempotency key: run again, find the winner's job
+            opts.OnException<ExistingStreamIdCollisionException>().RetryOnce();
+        });
         return builder;
     }
 

@@ -23,15 +23,15 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header))
+        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return AuthenticateResult.NoResult();
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            || !ApiKeySecret.TryParse(header["Bearer ".Length..].Trim(), out var key))
+        if (!ApiKeySecret.TryParse(header["Bearer ".Length..].Trim(), out var key))
         {
-            return AuthenticateResult.Fail("Malformed API key.");
+            // not one of our keys (another service's token, say): no identity; protected endpoints answer 401
+            return AuthenticateResult.NoResult();
         }
 
         await using var session = store.QuerySession();

@@ -1,3 +1,5 @@
+using LoraPipeline.Training.Contracts;
+
 namespace LoraPipeline.Training.Configuration;
 
 public sealed record Preset(string Id, string Name, string Description, Hyperparameters Hyperparameters);

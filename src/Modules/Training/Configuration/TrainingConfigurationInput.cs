@@ -1,4 +1,5 @@
 using LoraPipeline.Platform.Http;
+using LoraPipeline.Training.Contracts;
 
 namespace LoraPipeline.Training.Configuration;
 

@@ -1,4 +1,4 @@
-namespace LoraPipeline.Training.Configuration;
+namespace LoraPipeline.Training.Contracts;
 
 /// <summary>
 /// The hyperparameters of a job, in the one style we answer with (E01's names:

@@ -1,0 +1,20 @@
+namespace LoraPipeline.Training.Configuration;
+
+/// <summary>Section "Training".</summary>
+public sealed class TrainingOptions
+{
+    public const string Section = "Training";
+
+    /// <summary>Base models a job may fine-tune (those the cluster can train); the first is the default.</summary>
+    public List<string> BaseModels { get; set; } = [];
+
+    public static IReadOnlyList<string> DefaultBaseModels { get; } =
+    [
+        "mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-Instruct-v0.2", "meta-llama/Llama-2-7b-hf", "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    ];
+
+    /// <summary>How often the live job stream checks for changes.</summary>
+    public TimeSpan StreamCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IReadOnlySet<string> EffectiveBaseModels => (BaseModels.Count > 0 ? BaseModels : DefaultBaseModels).ToHashSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,58 @@
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Platform.Identity;
+using LoraPipeline.Training.Jobs;
+using Marten;
+
+namespace LoraPipeline.Training.Contracts;
+
+/// <summary>Answers <see cref="ITrainingJobs"/> from the job view, in the user's own tenant.</summary>
+internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider clock) : ITrainingJobs
+{
+    public async Task<CompletedJobReport?> FindCompletedAsync(Guid userId, Guid jobId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        var job = await session.LoadAsync<TrainingJob>(jobId, ct);
+        if (job is not { Status: JobStatus.Completed, StartedAt: { } started, CompletedAt: { } completed, ExternalJobId: { } external })
+        {
+            return null;
+        }
+
+        var points = await session.Query<JobMetricPoint>().Where(p => p.JobId == jobId).OrderBy(p => p.Step).ToListAsync(ct);
+        var metrics = points.Select(p => new MetricPoint(
+            p.Step, p.Epoch, p.TrainingLoss, p.ValidationLoss, p.LearningRate, p.GradientNorm, p.Throughput, p.GpuUtilization, p.Timestamp)).ToList();
+        return new CompletedJobReport(
+            job.Id, job.DatasetId, job.DatasetName, job.PresetId, job.Hyperparameters, job.GpuConfig, external,
+            job.CurrentEpoch, job.CurrentStep, started, completed, job.FinalCost ?? 0m, metrics);
+    }
+
+    public async Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        var running = await session.Query<TrainingJob>().Where(j => j.Status == JobStatus.Running).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
+    }
+}
+
+/// <summary>Datasets asks before deleting: a queued, initializing or running job uses its dataset.</summary>
+internal sealed class ActiveJobsUseDatasets(IDocumentStore store) : IDatasetUsage
+{
+    public async Task<bool> HasActiveJobsAsync(Guid userId, Guid datasetId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        return await session.Query<TrainingJob>().AnyAsync(
+            j => j.DatasetId == datasetId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running), ct);
+    }
+}
+
+/// <summary>Until Billing registers a budget: every job is admitted.</summary>
+internal sealed class AdmitEveryJob : IJobAdmission
+{
+    public Task<string?> RefuseAsync(Guid userId, decimal estimatedCost, CancellationToken ct) => Task.FromResult<string?>(null);
+}
+
+/// <summary>Until Billing registers its cost records: none.</summary>
+internal sealed class NoCostRecords : IJobCostRecords
+{
+    public Task<IReadOnlyList<object>> ForJobAsync(Guid userId, Guid jobId, CancellationToken ct) => Task.FromResult<IReadOnlyList<object>>([]);
+}

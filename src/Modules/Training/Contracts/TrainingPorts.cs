@@ -1,0 +1,55 @@
+namespace LoraPipeline.Training.Contracts;
+
+/// <summary>
+/// Asked before a job is queued: may this user start a job of this estimated cost? Billing
+/// implements it with the budget's hard limit; without an implementation every job is admitted.
+/// </summary>
+public interface IJobAdmission
+{
+    /// <summary>Null to admit, or why not in words the user can act on.</summary>
+    Task<string?> RefuseAsync(Guid userId, decimal estimatedCost, CancellationToken ct);
+}
+
+/// <summary>A job's cost records, shown by GET /api/jobs/{id}. Billing implements it.</summary>
+public interface IJobCostRecords
+{
+    Task<IReadOnlyList<object>> ForJobAsync(Guid userId, Guid jobId, CancellationToken ct);
+}
+
+/// <summary>What other modules may ask about jobs.</summary>
+public interface ITrainingJobs
+{
+    /// <summary>A finished job with its configuration and metric history (for the model's scores), or null.</summary>
+    Task<CompletedJobReport?> FindCompletedAsync(Guid userId, Guid jobId, CancellationToken ct);
+
+    /// <summary>The cost accruing right now on the user's running jobs.</summary>
+    Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct);
+}
+
+public sealed record CompletedJobReport(
+    Guid JobId,
+    Guid DatasetId,
+    string DatasetName,
+    string PresetId,
+    Hyperparameters Hyperparameters,
+    GpuConfig GpuConfig,
+    string ExternalJobId,
+    int EpochsCompleted,
+    int StepsCompleted,
+    DateTimeOffset StartedAt,
+    DateTimeOffset CompletedAt,
+    decimal FinalCost,
+    IReadOnlyList<MetricPoint> Metrics);
+
+public sealed record AccruingJobCost(Guid JobId, decimal CurrentCost, decimal HourlyRate, DateTimeOffset StartedAt);
+
+/// <summary>Cancel a job (sent by Billing when a hard budget limit is reached); answered with <see cref="CancelOutcome"/>.</summary>
+public sealed record CancelTrainingJob(Guid JobId, string Reason);
+
+public sealed record CancelOutcome(bool Found, bool Cancelled, string Status);
+
+/// <summary>Record that a job's adapter became model <paramref name="ArtifactId"/> (sent by Artifacts).</summary>
+public sealed record LinkArtifact(Guid JobId, Guid ArtifactId);
+
+/// <summary>Fetch a finished job's files from the cluster (published by Training on completion).</summary>
+public sealed record CollectArtifacts(Guid JobId, Guid UserId, string ExternalJobId);

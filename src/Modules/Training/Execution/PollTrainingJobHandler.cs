@@ -1,0 +1,43 @@
+using LoraPipeline.Training.Contracts;
+using LoraPipeline.Training.GpuCluster;
+using LoraPipeline.Training.Jobs;
+using Marten;
+using Microsoft.Extensions.Options;
+using Wolverine;
+
+namespace LoraPipeline.Training.Execution;
+
+/// <summary>
+/// One link of a job's chain of scheduled polls. Poll n runs only if poll n-1 was the last one
+/// recorded, and records itself in the same transaction that schedules poll n+1: a redelivered or
+/// duplicated poll finds its number taken and stops, so there is exactly one chain per job, and
+/// the chain survives restarts because scheduled messages are durable.
+/// </summary>
+public static class PollTrainingJobHandler
+{
+    public static async Task Handle(
+        PollTrainingJob command, IDocumentSession session, IMessageBus bus, GpuClusterClient cluster,
+        IOptions<GpuClusterOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
+        var job = stream.Aggregate;
+        if (job is not { Status: JobStatus.Running, ExternalJobId: not null } || job.LastPollNumber != command.PollNumber - 1)
+        {
+            return;
+        }
+
+        var result = await cluster.GetStatusAsync(job.ExternalJobId, job.LastMetricStep, ct);
+        var settings = options.Value;
+        var (events, pollAgain) = ClusterReports.DecidePoll(job, command.PollNumber, result, clock.GetUtcNow(), settings.MaxConsecutiveStatusFailures);
+        stream.AppendMany(events);
+
+        if (pollAgain)
+        {
+            await bus.ScheduleAsync(new PollTrainingJob(job.Id, command.PollNumber + 1), settings.PollInterval);
+        }
+        else if (events.OfType<TrainingJobCompleted>().Any())
+        {
+            await bus.PublishAsync(new CollectArtifacts(job.Id, job.UserId, job.ExternalJobId));
+        }
+    }
+}

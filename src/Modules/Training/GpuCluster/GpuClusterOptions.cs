@@ -1,0 +1,42 @@
+namespace LoraPipeline.Training.GpuCluster;
+
+/// <summary>Section "GpuCluster": where the cluster is, how we talk to it, how patient we are.</summary>
+public sealed class GpuClusterOptions
+{
+    public const string Section = "GpuCluster";
+
+    /// <summary>Simulated: our simulator in this process, still reached over loopback HTTP. External: a real cluster.</summary>
+    public string Mode { get; set; } = "Simulated";
+
+    /// <summary>The cluster's base URL. In Simulated mode it defaults to {Storage:PublicBaseUrl}/gpu-sim.</summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>Bearer key for the cluster (a secret: configured, never logged).</summary>
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>HMAC secret the cluster signs its callbacks with (a secret).</summary>
+    public string CallbackSecret { get; set; } = "";
+
+    /// <summary>Give the cluster a callback URL so it pushes progress between polls.</summary>
+    public bool UseCallbacks { get; set; } = true;
+
+    /// <summary>How old a callback's timestamp may be.</summary>
+    public TimeSpan CallbackTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>One poll per active job per interval.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time limit of one HTTP attempt; the client retries twice with jitter inside one call.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Submission attempts (each already retried by the client) before the job fails.</summary>
+    public int MaxSubmitAttempts { get; set; } = 5;
+
+    /// <summary>First wait between submission attempts; doubles each time, with jitter.</summary>
+    public TimeSpan SubmitRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Failed status checks in a row before the job fails as unreachable.</summary>
+    public int MaxConsecutiveStatusFailures { get; set; } = 10;
+
+    public bool IsSimulated => string.Equals(Mode, "Simulated", StringComparison.OrdinalIgnoreCase);
+}

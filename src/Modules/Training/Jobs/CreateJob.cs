@@ -1,0 +1,129 @@
+using System.Security.Claims;
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Platform;
+using LoraPipeline.Platform.Http;
+using LoraPipeline.Platform.Identity;
+using LoraPipeline.Training.Configuration;
+using LoraPipeline.Training.Contracts;
+using LoraPipeline.Training.Execution;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Wolverine;
+using Wolverine.Http;
+
+namespace LoraPipeline.Training.Jobs;
+
+/// <summary>Start a job's stream and queue its submission, in one transaction.</summary>
+public sealed record QueueTrainingJob(TrainingJobQueued Queued);
+
+/// <summary>The job id, and whether it already existed (a retried create).</summary>
+public sealed record QueuedJob(Guid JobId, bool AlreadyExisted);
+
+public static class QueueTrainingJobHandler
+{
+    /// <summary>
+    /// Idempotent: a job id derived from an idempotency key that already has a stream is returned
+    /// as it is. Two creates racing with one key both try to start the same stream; the loser's
+    /// commit fails, is retried, and finds the winner's job.
+    /// </summary>
+    public static async Task<QueuedJob> Handle(QueueTrainingJob command, IDocumentSession session, IMessageBus bus, CancellationToken ct)
+    {
+        var jobId = command.Queued.JobId;
+        if (await session.Events.FetchStreamStateAsync(jobId, ct) is not null)
+        {
+            return new QueuedJob(jobId, AlreadyExisted: true);
+        }
+
+        session.Events.StartStream<TrainingJob>(jobId, command.Queued);
+        await bus.PublishAsync(new SubmitTrainingJob(jobId, Attempt: 1));
+        return new QueuedJob(jobId, AlreadyExisted: false);
+    }
+}
+
+public static class CreateJobEndpoint
+{
+    public const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>
+    /// Queue a training job on a ready dataset of the caller. With an <c>Idempotency-Key</c> header a
+    /// retried create answers the same job (header <c>Idempotency-Replayed: true</c>) instead of a
+    /// second one; the same key with a different request is a 422.
+    /// </summary>
+    [WolverinePost("/api/jobs", OperationId = "CreateJob"), Tags("Jobs")]
+    [ProducesResponseType<ApiResponse<TrainingJob>>(StatusCodes.Status201Created)]
+    public static async Task<IResult> Create(
+        CreateJobRequest body, HttpContext http, ClaimsPrincipal caller, IMessageBus bus, IQuerySession session,
+        IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue, IOptions<TrainingOptions> training,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var userId = caller.UserId();
+        var key = IdempotencyKey(http);
+        var request = await JobRequestResolver.ResolveAsync(
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
+        var fingerprint = request.Fingerprint();
+        var jobId = key is null ? Guid.NewGuid() : DeterministicGuid.From("training-job", userId.ToString(), key);
+
+        if (key is not null && await session.LoadAsync<TrainingJob>(jobId, ct) is { } earlier)
+        {
+            return Replay(http, earlier, fingerprint);
+        }
+
+        if (await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct) is { } refusal)
+        {
+            throw new ApiProblemException(StatusCodes.Status402PaymentRequired, "Budget limit reached", refusal);
+        }
+
+        var queued = new TrainingJobQueued(
+            jobId, userId, request.Dataset.Id, request.Dataset.Name, request.Dataset.Format, request.Dataset.TotalTrainingPairs,
+            request.PresetId, request.Hyperparameters, request.Gpu, request.Estimate.TrainingDetails.TotalSteps,
+            request.Estimate.EstimatedCost, request.Estimate.EstimatedDurationHours, key, fingerprint, clock.GetUtcNow());
+        var outcome = await bus.InvokeAsync<QueuedJob>(new QueueTrainingJob(queued), ct);
+
+        var job = (await session.LoadAsync<TrainingJob>(outcome.JobId, ct))!;
+        return outcome.AlreadyExisted ? Replay(http, job, fingerprint) : Api.Created($"/api/jobs/{job.Id}", job);
+    }
+
+    private static IResult Replay(HttpContext http, TrainingJob job, string fingerprint)
+    {
+        if (job.RequestFingerprint != fingerprint)
+        {
+            throw new ApiProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                "This Idempotency-Key was already used for a different job request; use a new key for a new job.", new { job_id = job.Id });
+        }
+
+        http.Response.Headers["Idempotency-Replayed"] = "true";
+        return Api.Created($"/api/jobs/{job.Id}", job);
+    }
+
+    private static string? IdempotencyKey(HttpContext http)
+    {
+        var values = http.Request.Headers["Idempotency-Key"];
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        var key = values.ToString().Trim();
+        if (values.Count > 1 || key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(char.IsControl))
+        {
+            throw ApiProblems.BadRequest("Invalid Idempotency-Key", $"Send one Idempotency-Key of 1 to {MaxIdempotencyKeyLength} printable characters.");
+        }
+
+        return key;
+    }
+}
+
+public static class EstimateEndpoint
+{
+    /// <summary>E03's cost and duration estimate for a configuration on one of the caller's ready datasets.</summary>
+    [WolverinePost("/api/jobs/estimate", OperationId = "EstimateJob"), Tags("Jobs")]
+    public static async Task<ApiResponse<CostEstimate>> Estimate(
+        EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IOptions<GpuCatalogueOptions> catalogue,
+        IOptions<TrainingOptions> training, CancellationToken ct)
+    {
+        var request = await JobRequestResolver.ResolveAsync(
+            caller.UserId(), body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
+        return Api.Ok(request.Estimate);
+    }
+}

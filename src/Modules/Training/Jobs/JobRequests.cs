@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Platform.Http;
+using LoraPipeline.Training.Configuration;
+using LoraPipeline.Training.Contracts;
+
+namespace LoraPipeline.Training.Jobs;
+
+/// <summary>E03's estimate body. Hyperparameters left out come from the preset (custom when none).</summary>
+public sealed record EstimateRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters);
+
+/// <summary>E03's create body. A client's own <c>estimated_cost</c> is accepted and ignored: we compute it.</summary>
+public sealed record CreateJobRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? EstimatedCost);
+
+/// <summary>A request checked against the rules and the user's dataset: everything a job needs.</summary>
+public sealed record ResolvedJobRequest(
+    DatasetForTraining Dataset, string PresetId, Hyperparameters Hyperparameters, GpuConfig Gpu, GpuType GpuType, CostEstimate Estimate)
+{
+    /// <summary>What the request asked for, so a reused idempotency key with another request is noticed.</summary>
+    public string Fingerprint()
+    {
+        var canonical = JsonSerializer.Serialize(new { dataset = Dataset.Id, preset = PresetId, Hyperparameters, Gpu });
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+}
+
+/// <summary>The checks estimate and create share: 400 with every field problem, 404 for a dataset that is not the caller's, 400 when it is not ready.</summary>
+internal static class JobRequestResolver
+{
+    public static async Task<ResolvedJobRequest> ResolveAsync(
+        Guid userId, Guid? datasetId, string? presetId, GpuInput? gpu, HyperparameterInput? hyperparameters,
+        IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct)
+    {
+        var preset = presetId ?? Presets.Custom;
+        var (resolved, gpuConfig, errors) = TrainingConfigurationRules.Resolve(preset, hyperparameters, gpu, catalogue, training.EffectiveBaseModels);
+        if (datasetId is null || datasetId == Guid.Empty)
+        {
+            errors.Add("dataset_id", "is required");
+        }
+
+        if (errors.Any)
+        {
+            throw ApiProblems.Validation(errors);
+        }
+
+        var dataset = await datasets.FindAsync(userId, datasetId!.Value, ct);
+        if (dataset is null)
+        {
+            throw ApiProblems.NotFound("Dataset");
+        }
+
+        if (dataset.NotReadyReason is { } reason)
+        {
+            throw ApiProblems.BadRequest("Dataset not ready for training", reason);
+        }
+
+        var gpuType = catalogue.Find(gpuConfig!.GpuType)!;
+        var estimate = CostEstimator.Estimate(
+            new DatasetFigures(dataset.Name, (int)Math.Min(dataset.TotalTrainingPairs, int.MaxValue), dataset.TotalTokens),
+            resolved!.BatchSize, resolved.NumEpochs, gpuType, gpuConfig.NumGpus);
+        return new ResolvedJobRequest(dataset, preset, resolved, gpuConfig, gpuType, estimate);
+    }
+}

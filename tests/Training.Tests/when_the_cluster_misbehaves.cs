@@ -1,0 +1,112 @@
+using Alba;
+using LoraPipeline.TestKit;
+
+namespace LoraPipeline.Training.Tests;
+
+public sealed class SubmissionsFailHost : ClusterHost
+{
+    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:SubmitFailureRate"] = "1";
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["GpuCluster:MaxSubmitAttempts"] = "3";
+        settings["GpuCluster:SubmitRetryDelay"] = "01:00:00"; // the test runs each attempt itself
+    }
+}
+
+public sealed class when_submissions_keep_failing(SubmissionsFailHost platform) : IClassFixture<SubmissionsFailHost>
+{
+    [Fact]
+    public async Task each_attempt_counts_and_after_the_last_the_job_fails_with_the_reason()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+
+        var afterFirst = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal("initializing", afterFirst["status"]!.GetValue<string>());
+        Assert.Equal(1, afterFirst["retry_count"]!.GetValue<int>());
+
+        await platform.SubmitAttemptAsync(user, id, 2);
+        await platform.SubmitAttemptAsync(user, id, 2); // a duplicate changes nothing
+        await platform.SubmitAttemptAsync(user, id, 3);
+
+        var failed = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal("failed", failed["status"]!.GetValue<string>());
+        Assert.Equal(3, failed["retry_count"]!.GetValue<int>());
+        Assert.Contains("after 3 attempts", failed["error_message"]!.GetValue<string>());
+        Assert.Equal(0m, failed["final_cost"]!.GetValue<decimal>());
+    }
+}
+
+public sealed class JobsGetLostHost : ClusterHost
+{
+    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:LostJobRate"] = "1";
+}
+
+public sealed class when_the_cluster_loses_a_job(JobsGetLostHost platform) : IClassFixture<JobsGetLostHost>
+{
+    [Fact]
+    public async Task the_job_fails_saying_the_cluster_lost_it()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+
+        var job = (await platform.RunToEndAsync(user, id))["job"]!;
+        Assert.Equal("failed", job["status"]!.GetValue<string>());
+        Assert.Contains("lost the job", job["error_message"]!.GetValue<string>());
+        Assert.True(job["final_cost"]!.GetValue<decimal>() > 0m, "GPU time used before the loss is still billed");
+    }
+}
+
+public sealed class StatusFailsHost : ClusterHost
+{
+    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:StatusFailureRate"] = "1";
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["GpuCluster:MaxConsecutiveStatusFailures"] = "3";
+    }
+}
+
+public sealed class when_the_cluster_status_keeps_failing(StatusFailsHost platform) : IClassFixture<StatusFailsHost>
+{
+    [Fact]
+    public async Task the_job_fails_after_the_configured_failures_in_a_row_not_before()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+
+        await platform.PollAsync(user, id, 1);
+        await platform.PollAsync(user, id, 2);
+        var stillRunning = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal("running", stillRunning["status"]!.GetValue<string>());
+        Assert.Equal(2, stillRunning["consecutive_status_failures"]!.GetValue<int>());
+
+        await platform.PollAsync(user, id, 3);
+        var failed = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal("failed", failed["status"]!.GetValue<string>());
+        Assert.Contains("3 times in a row", failed["error_message"]!.GetValue<string>());
+    }
+}
+
+public sealed class JobsFailHost : ClusterHost
+{
+    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:JobFailureRate"] = "1";
+}
+
+public sealed class when_training_fails_on_the_cluster(JobsFailHost platform) : IClassFixture<JobsFailHost>
+{
+    [Fact]
+    public async Task the_job_fails_with_the_clusters_reason_and_its_gpu_time_is_billed()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user, examples: 400)))["id"]!.GetValue<Guid>();
+
+        var job = (await platform.RunToEndAsync(user, id))["job"]!;
+        Assert.Equal("failed", job["status"]!.GetValue<string>());
+        Assert.Contains("The GPU cluster reported a failure", job["error_message"]!.GetValue<string>());
+        Assert.Null(job["artifact_id"]?.GetValue<Guid?>());
+    }
+}
