@@ -41,3 +41,20 @@ public static class ScenarioExtensions
         return json;
     }
 }
+
+public static class ScenarioBodies
+{
+    /// <summary>The response body as raw bytes (downloads).</summary>
+    public static async Task<byte[]> ReadAsBytesAsync(this IScenarioResult result)
+    {
+        var body = result.Context.Response.Body;
+        if (body.CanSeek)
+        {
+            body.Position = 0;
+        }
+
+        using var copy = new MemoryStream();
+        await body.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+}
