@@ -12,7 +12,7 @@ if [ -z "${LORA_TEST_POSTGRES:-}" ] && [ "${LORA_TEST_DOCKER:-0}" != "1" ]; then
   export LORA_TEST_POSTGRES="$base;Database=lorapipeline_tests"
 fi
 
-if [ -f src/Host/ClientApp/package.json ]; then
+if [ -f src/Host/ClientApp/package.json ] && [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
   scripts/build-client.sh || { echo "0 passed, 1 failed"; exit 1; }
 fi
 

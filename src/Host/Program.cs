@@ -29,6 +29,7 @@ app.MapDatasets();
 app.MapTraining();
 app.MapSimulatedGpuCluster();
 app.MapWolverineSurface();
+app.MapDashboard();
 
 return await app.RunJasperFxCommands(args);
 

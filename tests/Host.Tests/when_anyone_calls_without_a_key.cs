@@ -17,7 +17,7 @@ public sealed partial class when_anyone_calls_without_a_key(PlatformHost platfor
     // simulated cluster checks its own bearer key
     private static readonly string[] AnonymousByDesign =
     [
-        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/gpu-sim/", "/api/gpu-callbacks/", "/api/dev/demo-key",
+        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/gpu-sim/", "/api/gpu-callbacks/", "/api/dev/demo-key", "/{*path",
     ];
 
     private IReadOnlyList<RouteEndpoint> Endpoints() =>

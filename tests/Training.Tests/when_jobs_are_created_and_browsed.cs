@@ -3,6 +3,7 @@ using Alba;
 using LoraPipeline.TestKit;
 using LoraPipeline.Training.Jobs;
 using Marten;
+using Marten.Events;
 using Wolverine;
 using Wolverine.Tracking;
 
@@ -135,6 +136,7 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
         var cancelled = (await platform.CreateJobAsync(user, dataset))["id"]!.GetValue<Guid>();
         await platform.Host.Scenario(s => s.As(user).Post.Url($"/api/jobs/{cancelled}/cancel"));
 
+        await platform.Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60)); // the cost records shown with a job
         var before = new[] { await platform.JobAsync(user, finished), await platform.JobAsync(user, cancelled) };
 
         using (var daemon = await platform.Store.BuildProjectionDaemonAsync())

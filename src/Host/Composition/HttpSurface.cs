@@ -59,6 +59,20 @@ internal static class HttpSurface
         return app;
     }
 
+    /// <summary>
+    /// The dashboard (built into wwwroot by scripts/build-client.sh): client-side routes such as
+    /// /training/jobs/{id} fall back to index.html. API, files, health and docs keep their answers.
+    /// </summary>
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        if (File.Exists(Path.Combine(app.Environment.WebRootPath ?? "wwwroot", "index.html")))
+        {
+            app.MapFallbackToFile("{*path:regex(^(?!api/|files/|health/|openapi/|scalar|gpu-sim/).*$)}", "index.html").AllowAnonymous();
+        }
+
+        return app;
+    }
+
     public static WebApplication MapWolverineSurface(this WebApplication app)
     {
         app.MapWolverineEndpoints(opts =>

@@ -31,8 +31,9 @@ public sealed record TrainingJobSubmissionFailed(Guid JobId, int Attempt, string
 /// <summary>The cluster accepted the job under its own id.</summary>
 public sealed record TrainingJobSubmitted(Guid JobId, string ExternalJobId, DateTimeOffset At);
 
-/// <summary>GPU time starts counting: the job is running.</summary>
-public sealed record TrainingJobStarted(Guid JobId, DateTimeOffset StartedAt, DateTimeOffset EstimatedCompletionAt, decimal HourlyRate);
+/// <summary>GPU time starts counting: the job is running on <paramref name="NumGpus"/> x <paramref name="GpuType"/>.</summary>
+public sealed record TrainingJobStarted(
+    Guid JobId, DateTimeOffset StartedAt, DateTimeOffset EstimatedCompletionAt, decimal HourlyRate, string GpuType, int NumGpus);
 
 /// <summary>
 /// What a poll or a push of the cluster reported: stage, progress, epoch, step and the cost so far.

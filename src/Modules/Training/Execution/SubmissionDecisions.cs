@@ -23,7 +23,7 @@ internal static class SubmissionDecisions
                 var estimated = now + TimeSpan.FromHours((double)job.EstimatedDurationHours);
                 return ([
                     new TrainingJobSubmitted(job.Id, answered.Value.ExternalJobId, now),
-                    new TrainingJobStarted(job.Id, now, estimated, job.GpuConfig.HourlyRate),
+                    new TrainingJobStarted(job.Id, now, estimated, job.GpuConfig.HourlyRate, job.GpuConfig.GpuType, job.GpuConfig.NumGpus),
                 ], null);
 
             case ClusterCall<ClusterSubmitResponse>.Refused refused:

@@ -1,0 +1,104 @@
+using LoraPipeline.Platform.Identity;
+using LoraPipeline.Training.Contracts;
+using Marten;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Wolverine;
+
+namespace LoraPipeline.Billing.Budgets;
+
+/// <summary>Compare one user's spending with their budget now.</summary>
+public sealed record CheckBudget(Guid UserId);
+
+public static class BudgetRules
+{
+    /// <summary>The thresholds crossed and not yet notified this month, lowest first.</summary>
+    public static List<BudgetThresholdReached> Crossed(Budget budget, BudgetUsage usage, DateTimeOffset now)
+    {
+        var crossed = new List<BudgetThresholdReached>();
+        if (budget.MonthlyLimit is not { } limit || usage.PercentUsed is not { } percent)
+        {
+            return crossed;
+        }
+
+        foreach (var threshold in new[] { BudgetUsage.WarningPercent, 100 })
+        {
+            if (percent >= threshold && !budget.WasNotified(usage.Month, threshold))
+            {
+                crossed.Add(new BudgetThresholdReached(budget.UserId, usage.Month, threshold, usage.Used, limit, budget.HardLimit, now));
+            }
+        }
+
+        return crossed;
+    }
+}
+
+/// <summary>
+/// Notifies 80% and 100% of the monthly budget once each per month (the events are the notification
+/// inbox's source), and with a hard limit cancels the running jobs once the limit is reached.
+/// </summary>
+public static class CheckBudgetHandler
+{
+    public const string HardLimitReason = "Cancelled: the monthly budget's hard limit was reached.";
+
+    public static async Task Handle(CheckBudget command, IDocumentSession session, ITrainingJobs jobs, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<Budget>(Budget.StreamIdFor(command.UserId), ct);
+        if (stream.Aggregate is not { MonthlyLimit: not null } budget)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var usage = await BudgetUsage.ComputeAsync(session, budget, jobs, command.UserId, now, ct);
+        stream.AppendMany(BudgetRules.Crossed(budget, usage, now));
+
+        if (budget.HardLimit && usage.Status == BudgetStatus.Exceeded)
+        {
+            foreach (var job in await jobs.AccruingCostsAsync(command.UserId, ct))
+            {
+                await bus.PublishAsync(new CancelTrainingJob(job.JobId, HardLimitReason));
+            }
+        }
+    }
+}
+
+public sealed class BudgetOptions
+{
+    public const string Section = "Billing";
+
+    /// <summary>How often every budget is compared with its running jobs' accruing cost.</summary>
+    public TimeSpan BudgetCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Asks for a <see cref="CheckBudget"/> for every user with a budget, at the configured interval.
+/// On several nodes each one does it; the check is idempotent (a threshold is notified once, a
+/// cancelled job cannot be cancelled again).
+/// </summary>
+internal sealed class BudgetWatch(IDocumentStore store, IMessageBus bus, IOptions<BudgetOptions> options, ILogger<BudgetWatch> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.BudgetCheckInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var session = store.QuerySession();
+                var budgeted = await session.Query<Budget>()
+                    .Where(b => b.AnyTenant() && b.MonthlyLimit != null)
+                    .Select(b => b.UserId)
+                    .ToListAsync(stoppingToken);
+                foreach (var userId in budgeted)
+                {
+                    await bus.SendAsync(new CheckBudget(userId), new DeliveryOptions { TenantId = Caller.TenantOf(userId) });
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Budget checks could not be scheduled this round");
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Security.Claims;
+using LoraPipeline.Platform;
+using LoraPipeline.Platform.Http;
+using LoraPipeline.Platform.Identity;
+using Marten;
+using Marten.Patching;
+using Wolverine.Http;
+
+namespace LoraPipeline.Billing.Notifications;
+
+public sealed record NotificationList(IReadOnlyList<Notification> Notifications, long UnreadCount);
+
+public sealed record ReadAllResult(long Marked, long UnreadCount);
+
+internal static class Inbox
+{
+    /// <summary>The stream of a user's read marks.</summary>
+    public static Guid StreamFor(Guid userId) => DeterministicGuid.From("inbox", userId.ToString());
+}
+
+public static class ListNotificationsEndpoint
+{
+    public const int MaxLimit = 100;
+
+    /// <summary>Newest first; <c>unread=true</c> for unread ones only; <c>limit</c> 1-100 (default 20); with the unread count.</summary>
+    [WolverineGet("/api/notifications", OperationId = "ListNotifications"), Tags("Notifications")]
+    public static async Task<ApiResponse<NotificationList>> List(IQuerySession session, bool? unread, int? limit, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var l = limit ?? 20;
+        errors.RequireRange("limit", l, (1, MaxLimit));
+        if (errors.Any)
+        {
+            throw ApiProblems.Validation(errors);
+        }
+
+        var query = session.Query<Notification>().AsQueryable();
+        if (unread == true)
+        {
+            query = query.Where(n => !n.Read);
+        }
+
+        var notifications = await query.OrderByDescending(n => n.CreatedAt).Take(l).ToListAsync(ct);
+        var unreadCount = await session.Query<Notification>().CountAsync(n => !n.Read, ct);
+        return Api.Ok(new NotificationList(notifications.ToList(), unreadCount));
+    }
+}
+
+public static class MarkNotificationReadEndpoint
+{
+    /// <summary>
+    /// Idempotent. Applied to the inbox at once (so the next read sees it) and recorded as an event
+    /// (so a rebuilt inbox keeps it).
+    /// </summary>
+    [WolverinePatch("/api/notifications/{id}/read", OperationId = "MarkNotificationRead"), Tags("Notifications")]
+    public static async Task<ApiResponse<Notification>> MarkRead(Guid id, ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var notification = await session.LoadAsync<Notification>(id, ct) ?? throw ApiProblems.NotFound("Notification");
+        if (!notification.Read)
+        {
+            session.Events.Append(Inbox.StreamFor(caller.UserId()), new NotificationRead(id, clock.GetUtcNow()));
+            session.Patch<Notification>(id).Set(n => n.Read, true);
+            await session.SaveChangesAsync(ct);
+            notification.Read = true;
+        }
+
+        return Api.Ok(notification);
+    }
+}
+
+public static class MarkAllNotificationsReadEndpoint
+{
+    [WolverinePost("/api/notifications/read-all", OperationId = "MarkAllNotificationsRead"), Tags("Notifications")]
+    public static async Task<ApiResponse<ReadAllResult>> MarkAll(ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var marked = await session.Query<Notification>().CountAsync(n => !n.Read && n.CreatedAt <= now, ct);
+        if (marked > 0)
+        {
+            session.Events.Append(Inbox.StreamFor(caller.UserId()), new AllNotificationsRead(now, now));
+            session.Patch<Notification>(n => n.CreatedAt <= now && !n.Read).Set(n => n.Read, true);
+            await session.SaveChangesAsync(ct);
+        }
+
+        var unread = await session.Query<Notification>().CountAsync(n => !n.Read, ct);
+        return Api.Ok(new ReadAllResult(marked, unread));
+    }
+}

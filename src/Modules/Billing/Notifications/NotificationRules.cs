@@ -1,0 +1,77 @@
+using System.Globalization;
+using LoraPipeline.Artifacts.Contracts;
+using LoraPipeline.Billing.Budgets;
+using LoraPipeline.Datasets.Contracts;
+using LoraPipeline.Training.Contracts;
+
+namespace LoraPipeline.Billing.Notifications;
+
+/// <summary>
+/// Which events notify, with E03/E04/E05/E06's titles, messages, priorities and action URLs (the
+/// dashboard's routes). Pure: the inbox projection applies it to every module's events.
+/// </summary>
+public static class NotificationRules
+{
+    public static Notification? For(Guid eventId, object data, DateTimeOffset at) => data switch
+    {
+        DatasetReady e => Make(eventId, at, "dataset_ready", "Dataset Ready", "medium", $"/datasets/{e.DatasetId}",
+            $"Your dataset \"{e.Name}\" has been validated and is ready for training.",
+            new() { ["dataset_id"] = e.DatasetId, ["dataset_name"] = e.Name }),
+
+        TrainingJobQueued e => Make(eventId, at, "job_queued", "Training Job Queued", "low", JobUrl(e.JobId),
+            $"Your training job for \"{e.DatasetName}\" has been queued and will start shortly.",
+            new() { ["job_id"] = e.JobId, ["dataset_name"] = e.DatasetName }),
+
+        TrainingJobStarted e => Make(eventId, at, "job_started", "Training Started", "medium", JobUrl(e.JobId),
+            $"Your training job has started on {e.NumGpus}x {e.GpuType}.",
+            new() { ["job_id"] = e.JobId }),
+
+        TrainingJobCompleted e => Make(eventId, at, "job_completed", "Training Complete", "high", JobUrl(e.JobId),
+            $"Your training job finished successfully. Cost: {Dollars(e.FinalCost)}",
+            new() { ["job_id"] = e.JobId, ["final_cost"] = e.FinalCost }),
+
+        TrainingJobFailed e => Make(eventId, at, "job_failed", "Training Failed", "high", JobUrl(e.JobId),
+            $"Your training job failed: {e.Reason}",
+            new() { ["job_id"] = e.JobId, ["error"] = e.Reason, ["final_cost"] = e.FinalCost }),
+
+        TrainingJobCancelled e => Make(eventId, at, "job_cancelled", "Job Cancelled", "medium", JobUrl(e.JobId),
+            e.Reason.Contains("budget", StringComparison.OrdinalIgnoreCase)
+                ? $"Your training job was cancelled because the monthly budget's hard limit was reached. Cost: {Dollars(e.FinalCost)}"
+                : $"Your training job was cancelled. Cost: {Dollars(e.FinalCost)}",
+            new() { ["job_id"] = e.JobId, ["reason"] = e.Reason, ["final_cost"] = e.FinalCost }),
+
+        ArtifactReady e => Make(eventId, at, "artifact_ready", "Model Ready for Download", "high", $"/models/{e.ArtifactId}",
+            e.Flagged
+                ? $"Your trained model is stored, but some of its files were flagged: check them before use. Quality score: {e.OverallScore}/5 stars"
+                : $"Your trained model is ready. Quality score: {e.OverallScore}/5 stars",
+            new() { ["artifact_id"] = e.ArtifactId, ["job_id"] = e.JobId, ["overall_score"] = e.OverallScore }),
+
+        BudgetThresholdReached { Percent: >= 100 } e => Make(eventId, at, "budget_exceeded", "Budget Exceeded", "high", "/costs",
+            $"You have used {Dollars(e.Used)} of your {Dollars(e.MonthlyLimit)} monthly budget for {e.Month}."
+            + (e.HardLimit ? " New jobs are refused and running jobs are being cancelled." : ""),
+            new() { ["month"] = e.Month, ["percent"] = e.Percent, ["used"] = e.Used, ["monthly_limit"] = e.MonthlyLimit }),
+
+        BudgetThresholdReached e => Make(eventId, at, "budget_warning", $"Budget {e.Percent}% Used", "medium", "/costs",
+            $"You have used {Dollars(e.Used)} of your {Dollars(e.MonthlyLimit)} monthly budget for {e.Month} ({e.Percent}%).",
+            new() { ["month"] = e.Month, ["percent"] = e.Percent, ["used"] = e.Used, ["monthly_limit"] = e.MonthlyLimit }),
+
+        _ => null,
+    };
+
+    private static string JobUrl(Guid jobId) => $"/training/jobs/{jobId}";
+
+    private static string Dollars(decimal amount) => "$" + amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static Notification Make(
+        Guid id, DateTimeOffset at, string type, string title, string priority, string url, string message, Dictionary<string, object?> metadata) => new()
+    {
+        Id = id,
+        Type = type,
+        Title = title,
+        Message = message,
+        Priority = priority,
+        ActionUrl = url,
+        Metadata = metadata,
+        CreatedAt = at,
+    };
+}
