@@ -8,6 +8,9 @@ using JasperFx;
 
 // Composition root: configuration, infrastructure and the modules, nothing else.
 var builder = WebApplication.CreateBuilder(args);
+// catch a singleton holding a scoped service at start-up, in development and in the tests
+builder.Host.UseDefaultServiceProvider((context, options) =>
+    options.ValidateScopes = options.ValidateOnBuild = !context.HostingEnvironment.IsProduction());
 
 builder.AddLogging();
 builder.AddCritterStack();

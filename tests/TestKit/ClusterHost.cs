@@ -59,7 +59,7 @@ public class ClusterHost : PlatformHost
 
         _simulator = GpuSimulatorRegistration.BuildStandalone(args.ToArray(), builder =>
         {
-            builder.Services.AddSingleton<TimeProvider>(Clock);
+            builder.Services.AddSingleton(TestClock ?? TimeProvider.System);
             builder.Services.RouteSimulatorCallsThrough(() => new ForwardToPlatform(this));
         });
         await _simulator.StartAsync();

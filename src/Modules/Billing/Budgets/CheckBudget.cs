@@ -76,7 +76,7 @@ public sealed class BudgetOptions
 /// On several nodes each one does it; the check is idempotent (a threshold is notified once, a
 /// cancelled job cannot be cancelled again).
 /// </summary>
-internal sealed class BudgetWatch(IDocumentStore store, IMessageBus bus, IOptions<BudgetOptions> options, ILogger<BudgetWatch> logger) : BackgroundService
+internal sealed class BudgetWatch(IDocumentStore store, IServiceScopeFactory scopes, IOptions<BudgetOptions> options, ILogger<BudgetWatch> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,6 +86,8 @@ internal sealed class BudgetWatch(IDocumentStore store, IMessageBus bus, IOption
             try
             {
                 await using var session = store.QuerySession();
+                using var scope = scopes.CreateScope();
+                var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
                 var budgeted = await session.Query<Budget>()
                     .Where(b => b.AnyTenant() && b.MonthlyLimit != null)
                     .Select(b => b.UserId)
