@@ -1,0 +1,120 @@
+// The monitor's data: GET /api/jobs/{id} once, then live updates from the job's event stream
+// (fetch + our SSE parser, because EventSource cannot send the Authorization header). If the
+// stream fails or stops early, GET /api/jobs/{id} is polled instead; both stop when the job ends.
+import { useEffect, useState } from 'react';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { api, authHeaders, handleUnauthorized } from './api';
+import { readEventStream } from './sse';
+import type { JobDetails, MetricPoint, TrainingJob } from './types';
+
+export type LiveMode = 'connecting' | 'streaming' | 'polling' | 'ended';
+
+const POLL_MS = 2_000;
+const AWAIT_MODEL_MS = 10 * 60_000;
+
+export const jobKey = (id: string) => ['job', id] as const;
+
+function mergeMetrics(existing: MetricPoint[], incoming: MetricPoint[]): MetricPoint[] {
+  if (incoming.length === 0) return existing;
+  const byStep = new Map<number, MetricPoint>();
+  for (const p of existing) byStep.set(p.step, p);
+  for (const p of incoming) {
+    const before = byStep.get(p.step);
+    // a later report of the same step may add its validation loss
+    byStep.set(p.step, before && p.validation_loss === null && before.validation_loss !== null ? { ...p, validation_loss: before.validation_loss } : p);
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+function applyUpdate(client: QueryClient, id: string, job: TrainingJob, points: MetricPoint[]) {
+  client.setQueryData<JobDetails>(jobKey(id), (prev) => {
+    if (prev && prev.job.version > job.version) return prev; // never go back in time
+    return {
+      job,
+      metrics: mergeMetrics(prev?.metrics ?? [], points),
+      cost_records: prev?.cost_records ?? [],
+    };
+  });
+}
+
+export function useLiveJob(id: string) {
+  const client = useQueryClient();
+  const [mode, setMode] = useState<LiveMode>('connecting');
+
+  const query = useQuery({
+    queryKey: jobKey(id),
+    queryFn: async ({ signal }) => {
+      const fresh = await api.get<JobDetails>(`/api/jobs/${id}`, undefined, signal);
+      const prev = client.getQueryData<JobDetails>(jobKey(id));
+      const job = prev && prev.job.version > fresh.job.version ? prev.job : fresh.job;
+      return { ...fresh, job, metrics: mergeMetrics(prev?.metrics ?? [], fresh.metrics) };
+    },
+    refetchInterval: (q) => {
+      const job = q.state.data?.job;
+      if (!job) return false;
+      if (mode === 'polling' && !job.is_terminal) return POLL_MS;
+      // the stream ends with the job; the model is linked a little later, so look until it is
+      if (job.status === 'completed' && !job.artifact_id && Date.now() - new Date(job.completed_at ?? job.updated_at).getTime() < AWAIT_MODEL_MS) return POLL_MS;
+      return false;
+    },
+  });
+
+  const loaded = query.data !== undefined;
+  const terminalAtLoad = query.data?.job.is_terminal ?? false;
+
+  useEffect(() => {
+    if (!loaded) return;
+    if (terminalAtLoad) {
+      setMode('ended');
+      return;
+    }
+    const controller = new AbortController();
+    let sawTerminal = false;
+    setMode('connecting');
+    readEventStream(
+      `/api/jobs/${id}/stream`,
+      authHeaders(),
+      (event) => {
+        if (event.event !== 'job') return;
+        try {
+          const update = JSON.parse(event.data) as { job: TrainingJob; new_metrics: MetricPoint[] };
+          applyUpdate(client, id, update.job, update.new_metrics ?? []);
+          setMode('streaming');
+          if (update.job.is_terminal) sawTerminal = true;
+        } catch {
+          // a malformed event is skipped; the next one carries the whole job again
+        }
+      },
+      controller.signal,
+    )
+      .then(() => {
+        if (controller.signal.aborted) return;
+        if (sawTerminal) {
+          setMode('ended');
+          // the final picture: cost records and any late validation losses
+          client.invalidateQueries({ queryKey: jobKey(id) });
+          client.invalidateQueries({ queryKey: ['job-events', id] });
+        } else {
+          setMode('polling');
+        }
+      })
+      .catch((error: unknown) => {
+        if (controller.signal.aborted) return;
+        const response = (error as { response?: Response }).response;
+        if (response?.status === 401) {
+          handleUnauthorized();
+          return;
+        }
+        setMode('polling');
+      });
+    return () => controller.abort();
+    // start once per job page; the stream itself reports every later change
+  }, [id, loaded, terminalAtLoad, client]);
+
+  // polling found the end
+  useEffect(() => {
+    if (mode === 'polling' && query.data?.job.is_terminal) setMode('ended');
+  }, [mode, query.data?.job.is_terminal]);
+
+  return { ...query, mode };
+}

@@ -1,0 +1,426 @@
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, isApiError } from '../lib/api';
+import { formatDuration, formatInt, formatMoney, formatNumber, newUuid } from '../lib/format';
+import { useDebounced, useDocumentTitle } from '../lib/hooks';
+import type { CostEstimate, Dataset, DatasetSummary, GpuType, Hyperparameters, Pagination, PresetCatalogue, Range, TrainingJob } from '../lib/types';
+import { Card, EmptyState, LoadError, PageHeader, ProblemAlert, Skeleton, Spinner } from '../components/ui';
+import { SliderField } from '../components/SliderField';
+
+const ESTIMATE_DEBOUNCE_MS = 400;
+const DEFAULT_PRESET = 'balanced';
+const DEFAULT_GPU = 'A100-80GB';
+
+const presetIcons: Record<string, string> = { fast: '⚡', balanced: '◎', quality: '♛', conservative: '◌', aggressive: '▲', custom: '✎' };
+
+/** Two significant digits: 0.000031 stays 3.1e-5, not 0.00003099. */
+function roundSignificant(value: number, digits = 2): number {
+  return Number(value.toPrecision(digits));
+}
+
+// Warm-up spans 0 to 100,000 steps: a quadratic scale keeps the usual small values reachable.
+const WARMUP_POSITIONS = 1000;
+function warmupValue(position: number, [min, max]: Range): number {
+  const raw = min + (max - min) * (position / WARMUP_POSITIONS) ** 2;
+  return Math.min(max, Math.max(min, raw < 100 ? Math.round(raw) : Math.round(raw / 10) * 10));
+}
+function warmupPosition(value: number, [min, max]: Range): number {
+  return max > min ? Math.round(Math.sqrt((value - min) / (max - min)) * WARMUP_POSITIONS) : 0;
+}
+
+function range(ranges: Record<string, Range> | undefined, name: string, fallback: Range): Range {
+  return ranges?.[name] ?? fallback;
+}
+
+export function ConfigurePage() {
+  useDocumentTitle('Configure training');
+  const [params, setParams] = useSearchParams();
+  const datasetId = params.get('datasetId');
+
+  const catalogue = useQuery({ queryKey: ['presets'], queryFn: ({ signal }) => api.get<PresetCatalogue>('/api/presets', undefined, signal), staleTime: Infinity });
+  const gpus = useQuery({ queryKey: ['gpus'], queryFn: ({ signal }) => api.get<{ gpus: GpuType[] }>('/api/gpus', undefined, signal), staleTime: Infinity });
+  const dataset = useQuery({
+    queryKey: ['dataset', datasetId],
+    queryFn: ({ signal }) => api.get<Dataset>(`/api/datasets/${datasetId}`, undefined, signal),
+    enabled: !!datasetId,
+  });
+
+  if (!datasetId) {
+    return (
+      <div className="page">
+        <PageHeader title="Configure training" subtitle="Choose the dataset to train on first." />
+        <DatasetPicker onPick={(id) => setParams({ datasetId: id })} />
+      </div>
+    );
+  }
+
+  const header = <PageHeader title="Configure training" subtitle="Pick a preset, adjust what you need, and see the cost before you start." back={{ to: `/datasets/${datasetId}`, label: 'Dataset' }} />;
+  if (catalogue.isPending || gpus.isPending || dataset.isPending) {
+    return (
+      <div className="page">
+        {header}
+        <Skeleton rows={6} />
+      </div>
+    );
+  }
+  const loadError = catalogue.error ?? gpus.error ?? dataset.error;
+  if (loadError) {
+    return (
+      <div className="page">
+        {header}
+        <LoadError error={loadError} what={dataset.error ? 'Dataset' : 'Training options'} back={{ to: '/datasets', label: 'Back to datasets' }} />
+      </div>
+    );
+  }
+  return (
+    <div className="page">
+      {header}
+      <ConfigureForm dataset={dataset.data!} catalogue={catalogue.data!} gpus={gpus.data!.gpus} />
+    </div>
+  );
+}
+
+function DatasetPicker({ onPick }: { onPick: (id: string) => void }) {
+  const ready = useQuery({
+    queryKey: ['datasets', { status: 'ready', page: 1, limit: 100 }],
+    queryFn: ({ signal }) => api.get<{ datasets: DatasetSummary[]; pagination: Pagination }>('/api/datasets', { status: 'ready', limit: 100 }, signal),
+  });
+  const selectId = useId();
+  const [choice, setChoice] = useState('');
+  if (ready.isPending) return <Skeleton rows={2} />;
+  if (ready.error) return <ProblemAlert error={ready.error} title="Could not load datasets" />;
+  const usable = ready.data.datasets.filter((d) => d.training_ready);
+  if (usable.length === 0) {
+    return (
+      <Card>
+        <EmptyState icon="⇪" title="No dataset is ready for training" action={<Link className="button button--primary" to="/datasets">Go to datasets</Link>}>
+          Upload a JSONL dataset; once it is validated without errors you can train on it.
+        </EmptyState>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Dataset">
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (choice) onPick(choice);
+        }}
+      >
+        <div className="field grow">
+          <label className="field__label" htmlFor={selectId}>Ready dataset</label>
+          <select id={selectId} className="select" value={choice} onChange={(e) => setChoice(e.target.value)}>
+            <option value="">Choose a dataset…</option>
+            {usable.map((d) => (
+              <option key={d.id} value={d.id}>{d.name} ({formatInt(d.total_training_pairs)} examples)</option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="button button--primary" disabled={!choice}>Continue</button>
+      </form>
+    </Card>
+  );
+}
+
+interface FormState {
+  presetId: string;
+  hp: Hyperparameters;
+  gpuType: string;
+  gpuCount: number;
+}
+
+function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalogue: PresetCatalogue; gpus: GpuType[] }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const initialPreset = catalogue.presets.find((p) => p.id === DEFAULT_PRESET) ?? catalogue.presets[0];
+  const [state, setState] = useState<FormState>(() => ({
+    presetId: initialPreset.id,
+    hp: { ...initialPreset.hyperparameters },
+    gpuType: gpus.some((g) => g.id === DEFAULT_GPU) ? DEFAULT_GPU : gpus[0]?.id ?? '',
+    gpuCount: 1,
+  }));
+  const preset = catalogue.presets.find((p) => p.id === state.presetId);
+  const adjusted = preset ? JSON.stringify(preset.hyperparameters) !== JSON.stringify(state.hp) : false;
+  const r = catalogue.ranges;
+  const ids = { model: useId(), presets: useId(), gpus: useId() };
+
+  const setHp = <K extends keyof Hyperparameters>(key: K, value: Hyperparameters[K]) => setState((s) => ({ ...s, hp: { ...s.hp, [key]: value } }));
+
+  const request = useMemo(() => {
+    const hp: Record<string, unknown> = {
+      base_model: state.hp.base_model,
+      learning_rate: state.hp.learning_rate,
+      batch_size: state.hp.batch_size,
+      num_epochs: state.hp.num_epochs,
+      lora_rank: state.hp.lora_rank,
+      lora_alpha: state.hp.lora_alpha,
+      lora_dropout: state.hp.lora_dropout,
+    };
+    if (state.hp.warmup_steps !== null) hp.warmup_steps = state.hp.warmup_steps;
+    if (state.hp.weight_decay !== null) hp.weight_decay = state.hp.weight_decay;
+    return { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
+  }, [dataset.id, state]);
+
+  const debounced = useDebounced(request, ESTIMATE_DEBOUNCE_MS);
+  const stale = debounced !== request;
+  const estimate = useQuery({
+    queryKey: ['estimate', debounced],
+    queryFn: () => api.post<CostEstimate>('/api/jobs/estimate', debounced),
+    placeholderData: keepPreviousData,
+    enabled: dataset.training_ready,
+    staleTime: 60_000,
+  });
+
+  // One idempotency key per submission of this exact form: a double click or a retry after a
+  // network error makes one job; any change to the form makes the next submission a new job.
+  const idempotencyKey = useRef<string | null>(null);
+  const requestJson = JSON.stringify(request);
+  useEffect(() => {
+    idempotencyKey.current = null;
+  }, [requestJson]);
+
+  const create = useMutation({
+    mutationFn: (key: string) => api.post<TrainingJob>('/api/jobs', request, { 'Idempotency-Key': key }),
+    onSuccess: (job) => {
+      queryClient.invalidateQueries({ queryKey: ['jobs'] });
+      navigate(`/training/jobs/${job.id}`);
+    },
+  });
+  // a second click before React re-renders must not send a second request either
+  const submitting = useRef(false);
+  const start = () => {
+    if (submitting.current) return;
+    submitting.current = true;
+    idempotencyKey.current ??= newUuid();
+    create.mutate(idempotencyKey.current, { onSettled: () => { submitting.current = false; } });
+  };
+
+  const selectedGpu = gpus.find((g) => g.id === state.gpuType);
+  const lr = range(r, 'learning_rate', [1e-5, 1e-3]);
+  const batch = range(r, 'batch_size', [1, 64]);
+  const epochs = range(r, 'epochs', [1, 20]);
+  const rank = range(r, 'lora_rank', [4, 128]);
+  const alpha = range(r, 'lora_alpha', [1, 512]);
+  const dropout = range(r, 'lora_dropout', [0, 0.5]);
+  const warmup = range(r, 'warmup_steps', [0, 100000]);
+  const decay = range(r, 'weight_decay', [0, 1]);
+  const gpuCount = range(r, 'num_gpus', [1, 8]);
+
+  if (!dataset.training_ready) {
+    return (
+      <Card>
+        <EmptyState icon="!" title={`“${dataset.name}” is not ready for training`} action={<Link className="button button--primary" to={`/datasets/${dataset.id}`}>See the dataset</Link>}>
+          {dataset.status === 'validating' || dataset.status === 'uploading' ? 'It is still being validated.' : 'It has errors to fix first.'}
+        </EmptyState>
+      </Card>
+    );
+  }
+
+  return (
+    <div className="configure">
+      <div className="configure__form stack">
+        <Card className="dataset-strip" headingLevel={2} title={dataset.name} description={`${formatInt(dataset.total_training_pairs)} training examples · ${formatInt(dataset.total_validation_pairs)} validation · ${formatInt(dataset.total_tokens)} tokens`} />
+
+        <Card title="Preset" description="A starting point for every hyperparameter; adjust any of them below.">
+          <fieldset className="choice-grid choice-grid--presets">
+            <legend className="visually-hidden">Training preset</legend>
+            {catalogue.presets.map((p) => (
+              <label key={p.id} className={`choice ${state.presetId === p.id ? 'choice--selected' : ''}`} data-testid={`preset-${p.id}`}>
+                <input
+                  type="radio"
+                  name={ids.presets}
+                  value={p.id}
+                  checked={state.presetId === p.id}
+                  onChange={() => setState((s) => ({ ...s, presetId: p.id, hp: { ...p.hyperparameters } }))}
+                />
+                <span className="choice__head">
+                  <span className="choice__icon" aria-hidden="true">{presetIcons[p.id] ?? '•'}</span>
+                  <span className="choice__title">{p.name}</span>
+                  {state.presetId === p.id && adjusted && <span className="tag">adjusted</span>}
+                </span>
+                <span className="choice__text">{p.description}</span>
+                <span className="choice__meta">
+                  LR {p.hyperparameters.learning_rate.toExponential(0)} · batch {p.hyperparameters.batch_size} · {p.hyperparameters.num_epochs} epoch{p.hyperparameters.num_epochs === 1 ? '' : 's'} · rank {p.hyperparameters.lora_rank}
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        </Card>
+
+        <Card title="Model and GPUs">
+          <div className="stack">
+            <div className="field">
+              <label className="field__label" htmlFor={ids.model}>Base model</label>
+              <select id={ids.model} className="select" value={state.hp.base_model} onChange={(e) => setHp('base_model', e.target.value)}>
+                {catalogue.base_models.map((m) => (
+                  <option key={m} value={m}>{m}</option>
+                ))}
+              </select>
+            </div>
+            <fieldset className="choice-grid choice-grid--gpus">
+              <legend className="field__label">GPU type</legend>
+              {gpus.map((g) => (
+                <label key={g.id} className={`choice ${state.gpuType === g.id ? 'choice--selected' : ''}`} data-testid={`gpu-${g.id}`}>
+                  <input type="radio" name={ids.gpus} value={g.id} checked={state.gpuType === g.id} onChange={() => setState((s) => ({ ...s, gpuType: g.id }))} />
+                  <span className="choice__head">
+                    <span className="choice__title">{g.name}</span>
+                  </span>
+                  <span className="choice__price">{formatMoney(g.price_per_gpu_hour)}<span className="muted">/GPU-hour</span></span>
+                  <span className="choice__meta">{formatInt(g.throughput_tokens_per_second)} tokens/s · {g.memory_gb} GB</span>
+                  <span className="choice__text">{g.description}</span>
+                </label>
+              ))}
+            </fieldset>
+            <SliderField
+              label="Number of GPUs"
+              testId="slider-gpu-count"
+              value={state.gpuCount}
+              min={gpuCount[0]}
+              max={gpuCount[1]}
+              step={1}
+              display={`${state.gpuCount} × ${selectedGpu?.id ?? ''}`}
+              onChange={(v) => setState((s) => ({ ...s, gpuCount: v }))}
+              hint={state.gpuCount > 1 ? `Data parallel: about ${state.gpuCount}× the throughput, at ${state.gpuCount}× the hourly rate.` : 'More GPUs train faster in parallel; the hourly rate grows with them.'}
+            />
+          </div>
+        </Card>
+
+        <Card title="Hyperparameters" description={preset ? `Starting from the ${preset.name} preset${adjusted ? ', adjusted' : ''}.` : undefined}>
+          <div className="slider-grid">
+            <SliderField
+              label="Learning rate"
+              testId="slider-learning-rate"
+              value={Math.log10(state.hp.learning_rate)}
+              min={Math.log10(lr[0])}
+              max={Math.log10(lr[1])}
+              step={0.01}
+              display={state.hp.learning_rate.toExponential(1)}
+              valueText={state.hp.learning_rate.toExponential(1)}
+              minLabel={lr[0].toExponential(0)}
+              maxLabel={lr[1].toExponential(0)}
+              onChange={(v) => setHp('learning_rate', Math.min(lr[1], Math.max(lr[0], roundSignificant(10 ** v))))}
+              hint="Lower is more stable; higher converges faster but may diverge."
+            />
+            <SliderField label="Batch size" testId="slider-batch-size" value={state.hp.batch_size} min={batch[0]} max={batch[1]} step={1} display={state.hp.batch_size} onChange={(v) => setHp('batch_size', v)} hint="Examples per step; larger needs more GPU memory." />
+            <SliderField label="Epochs" testId="slider-epochs" value={state.hp.num_epochs} min={epochs[0]} max={epochs[1]} step={1} display={state.hp.num_epochs} onChange={(v) => setHp('num_epochs', v)} hint="Passes over the dataset; returns diminish after a few." />
+            <SliderField label="LoRA rank" testId="slider-lora-rank" value={state.hp.lora_rank} min={rank[0]} max={rank[1]} step={4} display={state.hp.lora_rank} onChange={(v) => setHp('lora_rank', v)} hint="Higher is more expressive and a larger adapter." />
+            <SliderField label="LoRA alpha" testId="slider-lora-alpha" value={state.hp.lora_alpha} min={alpha[0]} max={alpha[1]} step={1} display={state.hp.lora_alpha} onChange={(v) => setHp('lora_alpha', v)} hint="Scales the adapter's update; often twice the rank." />
+            <SliderField label="LoRA dropout" testId="slider-lora-dropout" value={state.hp.lora_dropout} min={dropout[0]} max={dropout[1]} step={0.01} display={state.hp.lora_dropout.toFixed(2)} onChange={(v) => setHp('lora_dropout', Number(v.toFixed(2)))} hint="Regularisation of the adapter's layers." />
+            <SliderField
+              label="Warm-up steps"
+              testId="slider-warmup-steps"
+              value={warmupPosition(state.hp.warmup_steps ?? 0, warmup)}
+              min={0}
+              max={WARMUP_POSITIONS}
+              step={1}
+              display={state.hp.warmup_steps === null ? 'preset default' : formatInt(state.hp.warmup_steps)}
+              valueText={state.hp.warmup_steps === null ? 'preset default' : `${state.hp.warmup_steps} steps`}
+              minLabel={formatInt(warmup[0])}
+              maxLabel={formatInt(warmup[1])}
+              onChange={(v) => setHp('warmup_steps', warmupValue(v, warmup))}
+              hint="Steps over which the learning rate ramps up (finer at the low end)."
+            />
+            <SliderField
+              label="Weight decay"
+              testId="slider-weight-decay"
+              value={state.hp.weight_decay ?? 0}
+              min={decay[0]}
+              max={decay[1]}
+              step={0.01}
+              display={state.hp.weight_decay === null ? 'preset default' : state.hp.weight_decay.toFixed(2)}
+              onChange={(v) => setHp('weight_decay', Number(v.toFixed(2)))}
+              hint="L2 penalty on the weights."
+            />
+          </div>
+        </Card>
+      </div>
+
+      <aside className="configure__summary" aria-labelledby="estimate-heading">
+        <section className="card estimate" data-testid="estimate" aria-busy={estimate.isFetching || stale}>
+          <div className="estimate__head">
+            <h2 className="card__title" id="estimate-heading">Cost estimate</h2>
+            <span className={`estimate__status ${estimate.isFetching || stale ? 'estimate__status--busy' : ''}`} aria-live="polite" data-testid="estimate-status">
+              {estimate.isFetching || stale ? <Spinner label="Updating" /> : estimate.data ? 'Up to date' : ''}
+            </span>
+          </div>
+          <p className="card__description estimate__description">Follows every change you make, before anything is spent.</p>
+          {estimate.error ? (
+            <ProblemAlert error={estimate.error} title="No estimate" />
+          ) : !estimate.data ? (
+            <Skeleton rows={4} />
+          ) : (
+            <EstimateView estimate={estimate.data} />
+          )}
+          <ProblemAlert
+            error={create.error}
+            title="The job was not started"
+            action={isApiError(create.error, 402) ? <Link className="button button--secondary button--small" to="/costs">See budget</Link> : undefined}
+          />
+          <div className="estimate__actions">
+            <button type="button" className="button button--primary button--block button--large" onClick={start} disabled={create.isPending || !!estimate.error}>
+              {create.isPending ? <Spinner label="Starting…" /> : 'Start training'}
+            </button>
+            <Link className="button button--ghost button--block" to={`/datasets/${dataset.id}`}>Cancel</Link>
+          </div>
+        </section>
+      </aside>
+
+      {/* on narrow screens the estimate card sits below the form: keep the total and the button in reach */}
+      <div className="estimate-bar" aria-hidden="true">
+        <div className="estimate-bar__text">
+          <span className="estimate-bar__label">Estimated</span>
+          <span className="estimate-bar__value">{estimate.data ? formatMoney(estimate.data.estimated_cost) : '—'}</span>
+          {estimate.data && <span className="estimate-bar__sub">{formatDuration(estimate.data.estimated_duration_hours)} · {formatMoney(estimate.data.hourly_rate)}/h</span>}
+        </div>
+        <button type="button" tabIndex={-1} className="button button--primary" onClick={start} disabled={create.isPending || !!estimate.error}>
+          {create.isPending ? 'Starting…' : 'Start training'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function EstimateView({ estimate }: { estimate: CostEstimate }) {
+  return (
+    <div className="estimate__body">
+      <dl className="estimate__lines">
+        <div>
+          <dt>Compute</dt>
+          <dd data-testid="estimate-compute">{formatMoney(estimate.cost_breakdown.compute)}</dd>
+        </div>
+        <div>
+          <dt>Storage</dt>
+          <dd data-testid="estimate-storage">{formatMoney(estimate.cost_breakdown.storage)}</dd>
+        </div>
+        <div className="estimate__total">
+          <dt>Total estimated cost</dt>
+          <dd data-testid="estimate-total">{formatMoney(estimate.estimated_cost)}</dd>
+        </div>
+      </dl>
+      <dl className="estimate__facts">
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="estimate-duration">{formatDuration(estimate.estimated_duration_hours)}</dd>
+        </div>
+        <div>
+          <dt>Hourly rate</dt>
+          <dd data-testid="estimate-hourly-rate">{formatMoney(estimate.hourly_rate)}/h</dd>
+        </div>
+        <div>
+          <dt>Total steps</dt>
+          <dd data-testid="estimate-steps">{formatInt(estimate.training_details.total_steps)}</dd>
+        </div>
+        <div>
+          <dt>Steps per epoch</dt>
+          <dd>{formatInt(estimate.training_details.steps_per_epoch)}</dd>
+        </div>
+        <div className="span-2">
+          <dt>Throughput</dt>
+          <dd data-testid="estimate-throughput">{formatNumber(estimate.training_details.estimated_throughput_tokens_per_sec, 0)} tokens/s</dd>
+        </div>
+      </dl>
+    </div>
+  );
+}

@@ -1,0 +1,273 @@
+import { useId, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../lib/api';
+import { formatBytes, formatDateTime, formatDuration, formatFixed, formatInt, formatLearningRate, formatMoney, formatNumber, titleCase } from '../lib/format';
+import { useDocumentTitle } from '../lib/hooks';
+import type { DownloadLink, ModelArtifact, ModelFile } from '../lib/types';
+import { Card, ConfirmDialog, DefinitionList, LoadError, Notice, PageHeader, ProblemAlert, Skeleton, Spinner, Stars, StatusBadge } from '../components/ui';
+
+/** Starts the browser's download of a signed link (the server answers it as an attachment). */
+function openLink(url: string, fileName: string) {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+export function ModelDetailPage() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [links, setLinks] = useState<DownloadLink[]>([]);
+
+  const model = useQuery({
+    queryKey: ['model', id],
+    queryFn: ({ signal }) => api.get<ModelArtifact>(`/api/models/${id}`, undefined, signal),
+    refetchInterval: (q) => (q.state.data?.status === 'collecting' ? 2000 : false),
+  });
+  useDocumentTitle(model.data?.name ?? 'Model');
+
+  const download = useMutation({
+    mutationFn: (body: { files?: string[]; include_flagged?: boolean }) => api.post<{ model_id: string; links: DownloadLink[] }>(`/api/models/${id}/download`, body),
+    onSuccess: (result) => {
+      setLinks(result.links);
+      result.links.forEach((l) => openLink(l.url, l.file_name));
+    },
+  });
+
+  const remove = useMutation({
+    mutationFn: () => api.delete<unknown>(`/api/models/${id}`),
+    onSuccess: async () => {
+      setConfirmDelete(false);
+      queryClient.removeQueries({ queryKey: ['model', id] });
+      await queryClient.invalidateQueries({ queryKey: ['models'] });
+      navigate('/models', { replace: true });
+    },
+  });
+
+  const back = { to: '/models', label: 'Models' };
+  if (model.isPending) {
+    return (
+      <div className="page">
+        <PageHeader title="Model" back={back} />
+        <Skeleton rows={6} />
+      </div>
+    );
+  }
+  if (model.error) {
+    return (
+      <div className="page">
+        <PageHeader title="Model" back={back} />
+        <LoadError error={model.error} what="Model" back={{ to: '/models', label: 'Back to models' }} />
+      </div>
+    );
+  }
+
+  const m = model.data;
+  const q = m.quality_metrics;
+  const s = m.training_summary;
+  const c = m.configuration;
+  const ready = m.status === 'stored';
+  const unflagged = m.artifacts.filter((f) => !f.flagged).map((f) => f.name);
+
+  return (
+    <div className="page">
+      <PageHeader
+        back={back}
+        title={
+          <span className="title-with-badge">
+            {m.name} <span className="tag">v{m.version}</span>
+          </span>
+        }
+        subtitle={m.description || <>Trained on <Link to={`/datasets/${m.dataset_id}`}>{m.dataset_name}</Link> · {formatDateTime(m.created_at)}</>}
+        actions={
+          <>
+            <button type="button" className="button button--primary" disabled={!ready || download.isPending || unflagged.length === 0} onClick={() => download.mutate({ files: unflagged })}>
+              Download all
+            </button>
+            <button type="button" className="button button--secondary" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>
+              Rename
+            </button>
+            <button type="button" className="button button--danger-outline" onClick={() => setConfirmDelete(true)}>Delete</button>
+          </>
+        }
+      />
+
+      {m.status === 'collecting' && <Notice tone="info" title="Collecting the adapter files" role="status">The files are being copied from the GPU cluster and checked.</Notice>}
+      {m.status === 'failed' && <ProblemAlert error={new Error(m.collection_error ?? 'The files could not be collected.')} title="The model's files are incomplete" />}
+
+      {editing && <RenameForm model={m} onDone={() => setEditing(false)} />}
+
+      <div className="two-columns">
+        <Card title="Quality" testId="quality-card">
+          <div className="quality-score">
+            <Stars score={q?.overall_score ?? m.quality_score} />
+            <span className="quality-score__text">{q?.overall_score ?? m.quality_score ?? '—'} / 5</span>
+            {q?.convergence_quality && <span className="tag">{titleCase(q.convergence_quality)} convergence</span>}
+          </div>
+          <DefinitionList
+            items={[
+              ['Final training loss', formatFixed(q?.final_training_loss, 4)],
+              ['Final validation loss', formatFixed(q?.final_validation_loss, 4)],
+              ['Perplexity', formatNumber(q?.perplexity, 2)],
+              ['Loss reduction', q?.loss_reduction !== null && q?.loss_reduction !== undefined ? `${formatNumber(q.loss_reduction * 100, 1)}%` : '—'],
+              ['Generalization gap', formatFixed(q?.generalization_gap, 4)],
+            ]}
+          />
+        </Card>
+        <Card title="Training summary">
+          <DefinitionList
+            items={[
+              ['Epochs completed', formatInt(s?.epochs_completed)],
+              ['Total steps', formatInt(s?.total_steps)],
+              ['Final loss', formatFixed(s?.final_loss, 4)],
+              ['Duration', formatDuration(s?.training_duration_hours)],
+              ['Total cost', <span key="cost" data-testid="model-cost">{formatMoney(s?.total_cost)}</span>],
+              ['Training job', <Link key="job" to={`/training/jobs/${m.job_id}`}>Open the job</Link>],
+            ]}
+          />
+        </Card>
+      </div>
+
+      <Card title="Files" description="Each file's SHA-256 checksum lets you verify what you downloaded." testId="files-card">
+        <ProblemAlert error={download.error} title="No download links" />
+        <ul className="files">
+          {m.artifacts.map((f) => (
+            <FileRow key={f.name} file={f} disabled={!ready || download.isPending} onDownload={() => download.mutate({ files: [f.name], include_flagged: f.flagged || undefined })} />
+          ))}
+        </ul>
+        <p className="muted small">{m.artifacts.length} files · {formatBytes(m.total_size)} in all</p>
+        {download.isPending && <Spinner label="Signing download links…" />}
+        {links.length > 0 && (
+          <div className="links" aria-live="polite">
+            <p className="small"><strong>Download links</strong> (valid until {formatDateTime(links[0].expires_at)}). Your browser starts the downloads; if it did not, use these:</p>
+            <ul>
+              {links.map((l) => (
+                <li key={l.url}>
+                  <a href={l.url} download={l.file_name} data-testid="download-link" data-sha256={l.sha256}>{l.file_name}</a> <span className="muted">({formatBytes(l.size)})</span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </Card>
+
+      <div className="two-columns">
+        {c && (
+          <Card title="Configuration">
+            <DefinitionList
+              items={[
+                ['Preset', titleCase(c.preset_id)],
+                ['Base model', c.hyperparameters.base_model],
+                ['Learning rate', formatLearningRate(c.hyperparameters.learning_rate)],
+                ['Batch size', c.hyperparameters.batch_size],
+                ['Epochs', c.hyperparameters.num_epochs],
+                ['LoRA rank / alpha', `${c.hyperparameters.lora_rank} / ${c.hyperparameters.lora_alpha}`],
+                ['LoRA dropout', c.hyperparameters.lora_dropout],
+                ['GPUs', `${c.gpu_config.num_gpus}× ${c.gpu_config.gpu_type} at ${formatMoney(c.gpu_config.hourly_rate)}/h`],
+              ]}
+            />
+          </Card>
+        )}
+        {m.adapter && (
+          <Card title="Adapter">
+            <DefinitionList
+              items={[
+                ['Type', m.adapter.peft_type],
+                ['Base model', m.adapter.base_model],
+                ['Rank / alpha', `${m.adapter.rank} / ${m.adapter.alpha}`],
+                ['Target modules', m.adapter.target_modules.join(', ')],
+                ['Tensors', formatInt(m.adapter.tensor_count)],
+                ['Parameters', formatInt(m.adapter.parameter_count)],
+                ['Data type', m.adapter.d_type],
+              ]}
+            />
+          </Card>
+        )}
+      </div>
+
+      <ConfirmDialog
+        open={confirmDelete}
+        title="Delete this model?"
+        confirmLabel="Delete model"
+        danger
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+        onClose={() => {
+          setConfirmDelete(false);
+          remove.reset();
+        }}
+      >
+        <p>“{m.name}” leaves your models and its download links stop working.</p>
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function FileRow({ file, disabled, onDownload }: { file: ModelFile; disabled: boolean; onDownload: () => void }) {
+  return (
+    <li className={`file ${file.flagged ? 'file--flagged' : ''}`} data-testid="model-file" data-file-name={file.name}>
+      <div className="file__main">
+        <div className="file__name">
+          <span className="file__title">{file.name}</span>
+          {file.flagged && <StatusBadge status="failed" className="badge--flag" />}
+          <span className="muted">{formatBytes(file.size)}</span>
+        </div>
+        {file.description && <p className="file__description">{file.description}</p>}
+        {file.flagged && <p className="file__flag" role="note"><strong>Flagged:</strong> {file.flagged_reason ?? 'not what it claims to be'}</p>}
+        <p className="file__hash">
+          <span className="muted">SHA-256 </span>
+          <code data-testid="file-sha256">{file.sha256}</code>
+        </p>
+      </div>
+      <button type="button" className="button button--secondary button--small" onClick={onDownload} disabled={disabled} aria-label={`Download ${file.name}${file.flagged ? ' (flagged)' : ''}`}>
+        {file.flagged ? 'Download anyway' : 'Download'}
+      </button>
+    </li>
+  );
+}
+
+function RenameForm({ model, onDone }: { model: ModelArtifact; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState(model.name);
+  const [description, setDescription] = useState(model.description ?? '');
+  const ids = { name: useId(), description: useId() };
+  const save = useMutation({
+    mutationFn: () => api.patch<ModelArtifact>(`/api/models/${model.id}`, { name: name.trim(), description }),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['model', model.id], updated);
+      queryClient.invalidateQueries({ queryKey: ['models'] });
+      onDone();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  return (
+    <Card title="Rename the model">
+      <form className="stack" onSubmit={submit}>
+        <div className="field">
+          <label className="field__label" htmlFor={ids.name}>Name</label>
+          <input id={ids.name} className="input" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} autoFocus />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={ids.description}>Description</label>
+          <textarea id={ids.description} className="input" rows={2} maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </div>
+        <ProblemAlert error={save.error} title="Not saved" />
+        <div className="button-row">
+          <button type="submit" className="button button--primary" disabled={save.isPending}>{save.isPending ? 'Saving…' : 'Save'}</button>
+          <button type="button" className="button button--ghost" onClick={onDone}>Cancel</button>
+        </div>
+      </form>
+    </Card>
+  );
+}
