@@ -18,7 +18,7 @@ fi
 source scripts/secrets.sh
 export Storage__PublicBaseUrl="${Storage__PublicBaseUrl:-$url}"
 
-if [ -f src/Host/ClientApp/package.json ] && [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
+if [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
   scripts/build-client.sh
 fi
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: sets everything up, runs every test project, and ends with one line
 # "N passed, N failed[, N skipped]" computed from the TRX results. Exits non-zero on any failure.
+#  - the dashboard is built (scripts/build-client.sh) and Chromium installed when missing
+#    (scripts/install-chromium.sh, apt-get as root) for the browser tests;
 #  - PostgreSQL: LORA_TEST_POSTGRES if set; otherwise the local server of scripts/postgres.sh
 #    (set LORA_TEST_DOCKER=1 to let Testcontainers start one where a Docker engine answers).
 set -uo pipefail
@@ -12,8 +14,10 @@ if [ -z "${LORA_TEST_POSTGRES:-}" ] && [ "${LORA_TEST_DOCKER:-0}" != "1" ]; then
   export LORA_TEST_POSTGRES="$base;Database=lorapipeline_tests"
 fi
 
-if [ -f src/Host/ClientApp/package.json ] && [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
+# the dashboard (Node/npm) and Debian's Chromium for the browser tests
+if [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
   scripts/build-client.sh || { echo "0 passed, 1 failed"; exit 1; }
+  scripts/install-chromium.sh || { echo "0 passed, 1 failed"; exit 1; }
 fi
 
 results=".data/test-results"

@@ -73,6 +73,9 @@ internal static class CritterStack
             // default 5 s would add up to 5 s of lag to every poll.
             opts.Durability.ScheduledJobPollingTime =
                 builder.Configuration.GetValue("Messaging:ScheduledPollingInterval", 250.Milliseconds());
+            // due scheduled messages are loaded a page at a time per polling round: 100 per 250 ms
+            // would cap polls at 400/s
+            opts.Durability.RecoveryBatchSize = 1000;
             opts.Policies.AutoApplyTransactions();
             // Local queues are durable: a poll or submission scheduled before a crash still runs after it.
             opts.Policies.UseDurableLocalQueues();

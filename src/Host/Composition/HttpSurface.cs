@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
@@ -26,8 +27,8 @@ internal static class HttpSurface
 
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
-        // Uploads stream to storage; the dataset endpoint sets its own (larger) limit.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 10 * 1024 * 1024);
+        // Uploads stream to storage and set their own (larger) limit; see RequestBodyLimit for the rest.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodyLimit.MaxJsonBodyBytes);
         return builder;
     }
 
@@ -43,8 +44,10 @@ internal static class HttpSurface
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseJsonBodyLimit();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseRouting(); // after static files: the dashboard fallback must not swallow /assets/*
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -21,6 +21,9 @@ public sealed class ApiKeyRecord
 {
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
+
+    /// <summary>The owner's name, kept here so authenticating a request is one read (names never change).</summary>
+    public string UserName { get; set; } = "";
     public string SecretHash { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
@@ -52,14 +55,14 @@ public static class Accounts
 
         var user = new UserAccount { Id = Guid.NewGuid(), Name = name, CreatedAt = clock.GetUtcNow() };
         session.Insert(user);
-        var key = IssueKey(session, user.Id, clock);
+        var key = IssueKey(session, user, clock);
         await session.SaveChangesAsync(ct);
         return (user, key);
     }
 
     public static async Task<NewApiKey> CreateKeyAsync(IDocumentSession session, UserAccount user, TimeProvider clock, CancellationToken ct = default)
     {
-        var key = IssueKey(session, user.Id, clock);
+        var key = IssueKey(session, user, clock);
         await session.SaveChangesAsync(ct);
         return key;
     }
@@ -90,10 +93,10 @@ public static class Accounts
         return await session.Query<UserAccount>().FirstOrDefaultAsync(u => u.Name == idOrName, ct);
     }
 
-    private static NewApiKey IssueKey(IDocumentSession session, Guid userId, TimeProvider clock)
+    private static NewApiKey IssueKey(IDocumentSession session, UserAccount user, TimeProvider clock)
     {
         var secret = ApiKeySecret.Generate();
-        var record = new ApiKeyRecord { Id = secret.KeyId, UserId = userId, SecretHash = secret.Hash(), CreatedAt = clock.GetUtcNow() };
+        var record = new ApiKeyRecord { Id = secret.KeyId, UserId = user.Id, UserName = user.Name, SecretHash = secret.Hash(), CreatedAt = clock.GetUtcNow() };
         session.Insert(record);
         return new NewApiKey(record, secret);
     }

@@ -11,12 +11,12 @@ public static class Caller
     public const string UserIdClaim = "user_id";
     public const string KeyIdClaim = "key_id";
 
-    public static ClaimsPrincipal Principal(UserAccount user, Guid keyId, string scheme) =>
+    public static ClaimsPrincipal Principal(ApiKeyRecord key, string scheme) =>
         new(new ClaimsIdentity(
             [
-                new Claim(UserIdClaim, TenantOf(user.Id)),
-                new Claim(ClaimTypes.Name, user.Name),
-                new Claim(KeyIdClaim, keyId.ToString()),
+                new Claim(UserIdClaim, TenantOf(key.UserId)),
+                new Claim(ClaimTypes.Name, key.UserName),
+                new Claim(KeyIdClaim, key.Id.ToString()),
             ],
             scheme));
 

@@ -22,7 +22,10 @@ public sealed record RetryArtifactCollection(Guid JobId, Guid UserId, string Ext
 /// <item>At most one artifact per job: its id derives from the job's, and the final events are
 /// appended with an optimistic version check, so two runs cannot both finish it.</item>
 /// <item>Resumable: each stored file is recorded in its own commit; a retry skips files already
-/// stored with the right checksum, so nothing is downloaded or stored twice.</item>
+/// stored with the right checksum, so nothing is downloaded or stored twice. Those progress
+/// commits use a separate session: the handler's session marks the message handled in the
+/// durable inbox when it commits, which must wait for the end, or a crash mid-collection would
+/// lose the collection.</item>
 /// <item>Failures are retried with exponential back-off, then recorded as a failed collection.</item>
 /// </list>
 /// </summary>
@@ -59,7 +62,7 @@ public sealed class ArtifactOptions
 
 /// <summary>The I/O of a collection (cluster, blob store, event stream); decisions stay in small pure parts.</summary>
 public sealed class ArtifactCollector(
-    ITrainingJobs jobs, IGpuClusterArtifacts cluster, IBlobStore blobs, IOptions<ArtifactOptions> options, TimeProvider clock,
+    ITrainingJobs jobs, IGpuClusterArtifacts cluster, IBlobStore blobs, IDocumentStore store, IOptions<ArtifactOptions> options, TimeProvider clock,
     ILogger<ArtifactCollector> logger)
 {
     public static Guid ArtifactIdFor(Guid jobId) => DeterministicGuid.From("model-artifact", jobId.ToString());
@@ -89,9 +92,13 @@ public sealed class ArtifactCollector(
         if (model is null)
         {
             var name = $"{report.DatasetName} - {report.CompletedAt:yyyy-MM-dd}";
-            session.Events.StartStream<ModelArtifact>(artifactId,
-                new ArtifactCollectionStarted(artifactId, jobId, userId, report.DatasetId, report.DatasetName, name, "1.0.0", clock.GetUtcNow()));
-            await session.SaveChangesAsync(ct);
+            await using (var progress = store.LightweightSession(session.TenantId))
+            {
+                progress.Events.StartStream<ModelArtifact>(artifactId,
+                    new ArtifactCollectionStarted(artifactId, jobId, userId, report.DatasetId, report.DatasetName, name, "1.0.0", clock.GetUtcNow()));
+                await progress.SaveChangesAsync(ct);
+            }
+
             model = (await session.LoadAsync<ModelArtifact>(artifactId, ct))!;
         }
 
@@ -129,8 +136,11 @@ public sealed class ArtifactCollector(
                 throw new ChecksumMismatchException($"{file.Name} arrived with SHA-256 {blob.Sha256}, the cluster announced {file.Sha256}");
             }
 
-            session.Events.Append(model.Id, new ArtifactFileStored(model.Id, file.Name, blob.Size, blob.Sha256, location.Path, clock.GetUtcNow()));
-            await session.SaveChangesAsync(ct);
+            await using (var progress = store.LightweightSession(session.TenantId))
+            {
+                progress.Events.Append(model.Id, new ArtifactFileStored(model.Id, file.Name, blob.Size, blob.Sha256, location.Path, clock.GetUtcNow()));
+                await progress.SaveChangesAsync(ct);
+            }
             stored.Add(new ArtifactFile(file.Name, blob.Size, blob.Sha256, location.Path, null, null));
         }
 
@@ -149,7 +159,7 @@ public sealed class ArtifactCollector(
         var now = clock.GetUtcNow();
 
         // optimistic check: if another run finished this artifact meanwhile, this append fails and is retried, then finds it done
-        var stream = await session.Events.FetchForWriting<ModelArtifact>(model.Id, ct);
+        var stream = await session.Events.FetchForExclusiveWriting<ModelArtifact>(model.Id, ct);
         if (stream.Aggregate is not { Status: ArtifactStatus.Collecting or ArtifactStatus.Failed })
         {
             return;

@@ -70,15 +70,19 @@ public static class MarkNotificationReadEndpoint
 
 public static class MarkAllNotificationsReadEndpoint
 {
+    /// <summary>
+    /// Marks every notification that exists now as read: up to the newest one's time (notification
+    /// times are the database's event times, so the application's clock is not compared with them).
+    /// </summary>
     [WolverinePost("/api/notifications/read-all", OperationId = "MarkAllNotificationsRead"), Tags("Notifications")]
     public static async Task<ApiResponse<ReadAllResult>> MarkAll(ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var marked = await session.Query<Notification>().CountAsync(n => !n.Read && n.CreatedAt <= now, ct);
+        var newest = await session.Query<Notification>().OrderByDescending(n => n.CreatedAt).Select(n => n.CreatedAt).FirstOrDefaultAsync(ct);
+        var marked = await session.Query<Notification>().CountAsync(n => !n.Read && n.CreatedAt <= newest, ct);
         if (marked > 0)
         {
-            session.Events.Append(Inbox.StreamFor(caller.UserId()), new AllNotificationsRead(now, now));
-            session.Patch<Notification>(n => n.CreatedAt <= now && !n.Read).Set(n => n.Read, true);
+            session.Events.Append(Inbox.StreamFor(caller.UserId()), new AllNotificationsRead(newest, clock.GetUtcNow()));
+            session.Patch<Notification>(n => n.CreatedAt <= newest && !n.Read).Set(n => n.Read, true);
             await session.SaveChangesAsync(ct);
         }
 

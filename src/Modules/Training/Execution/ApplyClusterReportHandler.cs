@@ -13,7 +13,7 @@ public static class ApplyClusterReportHandler
 {
     public static async Task Handle(ApplyClusterReport command, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
+        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
         var job = stream.Aggregate;
         if (job is not { Status: JobStatus.Running } || job.ExternalJobId != command.Status.ExternalJobId)
         {

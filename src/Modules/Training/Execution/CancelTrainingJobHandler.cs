@@ -10,14 +10,14 @@ namespace LoraPipeline.Training.Execution;
 /// <summary>
 /// Cancels a queued, initializing or running job: the job ends here with its final cost whatever
 /// the cluster says, and the cluster is asked to stop through the outbox (retried). A cancel that
-/// races a completion leaves one terminal event: the loser's append fails on the stream version,
-/// is retried on the fresh stream, and finds the job already ended.
+/// races a completion leaves one terminal event: both take the stream's lock (exclusive writing),
+/// so the second reads the first's result and finds the job already ended.
 /// </summary>
 public static class CancelTrainingJobHandler
 {
     public static async Task<CancelOutcome> Handle(CancelTrainingJob command, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
+        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
         var job = stream.Aggregate;
         if (job is null)
         {

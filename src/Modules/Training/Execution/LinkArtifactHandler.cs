@@ -9,7 +9,7 @@ public static class LinkArtifactHandler
 {
     public static async Task Handle(LinkArtifact command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
+        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
         if (stream.Aggregate is { ArtifactId: null })
         {
             stream.AppendOne(new ArtifactLinked(command.JobId, command.ArtifactId, clock.GetUtcNow()));

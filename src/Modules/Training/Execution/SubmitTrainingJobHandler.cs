@@ -10,43 +10,65 @@ using Wolverine;
 namespace LoraPipeline.Training.Execution;
 
 /// <summary>
-/// Queued → initializing → submitted → running. The job moves to initializing in its own commit
-/// (so it shows), then the cluster gets the job with a 24-hour signed link to the dataset and the
-/// job id as idempotency key: if we die between the cluster's answer and our commit, the retried
-/// submission returns the same cluster job instead of a second one.
+/// Queued → initializing → submitted → running. The job moves to initializing in a commit of its
+/// own (so it shows), then the cluster gets the job with a 24-hour signed link to the dataset and
+/// the job id as idempotency key: if we die between the cluster's answer and our commit, the
+/// redelivered message submits again and gets the same cluster job instead of a second one.
+/// The initializing commit uses a separate session on purpose: the handler's own session also
+/// marks this message handled in the durable inbox when it commits, which must happen only at the
+/// end, or a crash after "initializing" would leave the job there forever.
 /// </summary>
 public static class SubmitTrainingJobHandler
 {
     public static readonly TimeSpan DatasetLinkLifetime = TimeSpan.FromHours(24);
 
     public static async Task Handle(
-        SubmitTrainingJob command, IDocumentSession session, IMessageBus bus, GpuClusterClient cluster, IDatasetCatalog datasets,
+        SubmitTrainingJob command, IDocumentSession session, IDocumentStore store, IMessageBus bus, GpuClusterClient cluster, IDatasetCatalog datasets,
         FileLinkSigner links, ClusterCallbackUrls callbacks, IOptions<GpuClusterOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
-        if (!SubmissionDecisions.ShouldAttempt(stream.Aggregate, command.Attempt))
+        var job = await session.LoadAsync<TrainingJob>(command.JobId, ct);
+        if (!SubmissionDecisions.ShouldAttempt(job, command.Attempt))
         {
             return; // already submitted, ended, or a stale redelivery
         }
 
-        if (stream.Aggregate!.Status == JobStatus.Queued)
+        if (job!.Status == JobStatus.Queued)
         {
-            stream.AppendOne(new TrainingJobInitializing(command.JobId, clock.GetUtcNow()));
-            await session.SaveChangesAsync(ct);
-            stream = await session.Events.FetchForWriting<TrainingJob>(command.JobId, ct);
+            await using var progress = store.LightweightSession(session.TenantId);
+            var queued = await progress.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
+            if (!SubmissionDecisions.ShouldAttempt(queued.Aggregate, command.Attempt))
+            {
+                return; // cancelled meanwhile
+            }
+
+            queued.AppendOne(new TrainingJobInitializing(command.JobId, clock.GetUtcNow()));
+            await progress.SaveChangesAsync(ct);
         }
 
-        var job = stream.Aggregate!;
         var dataset = await datasets.FindAsync(job.UserId, job.DatasetId, ct);
-        if (dataset is null)
+        var result = dataset is null
+            ? null
+            : await cluster.SubmitAsync(new ClusterSubmitRequest(
+                job.Id, links.Sign(dataset.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job)), ct);
+
+        // the cluster has answered: lock the stream and decide on its current state
+        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
+        if (!SubmissionDecisions.ShouldAttempt(stream.Aggregate, command.Attempt))
+        {
+            if (result is ClusterCall<ClusterSubmitResponse>.Answered { Value.ExternalJobId: var orphan })
+            {
+                await bus.PublishAsync(new CancelOnCluster(command.JobId, orphan)); // cancelled while we submitted
+            }
+
+            return;
+        }
+
+        job = stream.Aggregate!;
+        if (result is null)
         {
             stream.AppendOne(JobEndings.Failed(job, "The job's dataset no longer exists.", clock.GetUtcNow()));
             return;
         }
-
-        var request = new ClusterSubmitRequest(
-            job.Id, links.Sign(dataset.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job));
-        var result = await cluster.SubmitAsync(request, ct);
 
         var settings = options.Value;
         var (events, retryAt) = SubmissionDecisions.Decide(

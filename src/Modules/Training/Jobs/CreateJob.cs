@@ -14,8 +14,11 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Training.Jobs;
 
-/// <summary>Start a job's stream and queue its submission, in one transaction.</summary>
-public sealed record QueueTrainingJob(TrainingJobQueued Queued);
+/// <summary>
+/// Start a job's stream and queue its submission, in one transaction. A job id derived from an
+/// idempotency key may already exist (<paramref name="MayExist"/>); a fresh one cannot.
+/// </summary>
+public sealed record QueueTrainingJob(TrainingJobQueued Queued, bool MayExist);
 
 /// <summary>The job id, and whether it already existed (a retried create).</summary>
 public sealed record QueuedJob(Guid JobId, bool AlreadyExisted);
@@ -30,7 +33,7 @@ public static class QueueTrainingJobHandler
     public static async Task<QueuedJob> Handle(QueueTrainingJob command, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
         var jobId = command.Queued.JobId;
-        if (await session.Events.FetchStreamStateAsync(jobId, ct) is not null)
+        if (command.MayExist && await session.Events.FetchStreamStateAsync(jobId, ct) is not null)
         {
             return new QueuedJob(jobId, AlreadyExisted: true);
         }
@@ -53,7 +56,7 @@ public static class CreateJobEndpoint
     [WolverinePost("/api/jobs", OperationId = "CreateJob"), Tags("Jobs")]
     [ProducesResponseType<ApiResponse<TrainingJob>>(StatusCodes.Status201Created)]
     public static async Task<IResult> Create(
-        CreateJobRequest body, HttpContext http, ClaimsPrincipal caller, IMessageBus bus, IQuerySession session,
+        CreateJobRequest body, HttpContext http, ClaimsPrincipal caller, IMessageBus bus, IDocumentSession session,
         IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue, IOptions<TrainingOptions> training,
         TimeProvider clock, CancellationToken ct)
     {
@@ -78,10 +81,19 @@ public static class CreateJobEndpoint
             jobId, userId, request.Dataset.Id, request.Dataset.Name, request.Dataset.Format, request.Dataset.TotalTrainingPairs,
             request.PresetId, request.Hyperparameters, request.Gpu, request.Estimate.TrainingDetails.TotalSteps,
             request.Estimate.EstimatedCost, request.Estimate.EstimatedDurationHours, key, fingerprint, clock.GetUtcNow());
-        var outcome = await bus.InvokeAsync<QueuedJob>(new QueueTrainingJob(queued), ct);
+        if (key is null)
+        {
+            // a fresh id cannot collide: start the stream in this request's own outboxed session
+            await QueueTrainingJobHandler.Handle(new QueueTrainingJob(queued, MayExist: false), session, bus, ct);
+        }
+        else if ((await bus.InvokeAsync<QueuedJob>(new QueueTrainingJob(queued, MayExist: true), ct)).AlreadyExisted)
+        {
+            // the handler's own transaction, retried when a create with the same key wins the race
+            return Replay(http, (await session.LoadAsync<TrainingJob>(jobId, ct))!, fingerprint);
+        }
 
-        var job = (await session.LoadAsync<TrainingJob>(outcome.JobId, ct))!;
-        return outcome.AlreadyExisted ? Replay(http, job, fingerprint) : Api.Created($"/api/jobs/{job.Id}", job);
+        // the view of a new job is what its first event makes of it: no need to read it back
+        return Api.Created($"/api/jobs/{jobId}", TrainingJobProjection.FromQueued(queued, queued.QueuedAt));
     }
 
     private static IResult Replay(HttpContext http, TrainingJob job, string fingerprint)

@@ -7,7 +7,9 @@ namespace LoraPipeline.Training.Jobs;
 /// <summary>Builds <see cref="TrainingJob"/> from the job's stream, in the same transaction as its events.</summary>
 public sealed partial class TrainingJobProjection : SingleStreamProjection<TrainingJob, Guid>
 {
-    public TrainingJob Create(TrainingJobQueued e, IEvent meta) => new()
+    public TrainingJob Create(TrainingJobQueued e, IEvent meta) => FromQueued(e, meta.Timestamp);
+
+    public static TrainingJob FromQueued(TrainingJobQueued e, DateTimeOffset recordedAt) => new()
     {
         Id = e.JobId,
         UserId = e.UserId,
@@ -29,7 +31,8 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         IdempotencyKey = e.IdempotencyKey,
         RequestFingerprint = e.RequestFingerprint,
         CreatedAt = e.QueuedAt,
-        UpdatedAt = meta.Timestamp,
+        UpdatedAt = recordedAt,
+        Version = 1,
     };
 
     public void Apply(TrainingJobInitializing e, TrainingJob job)

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace LoraPipeline.TestKit.Processes;
+
+/// <summary>
+/// The real Host (the build of this configuration, Kestrel on a free port) in a process of its own,
+/// as in production: benchmarks and the reliability suite drive it over HTTP, read its CPU time
+/// from /proc, kill it with SIGKILL and start it again on the same database.
+/// </summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private Process _process;
+    private readonly Dictionary<string, string> _environment;
+
+    private HostProcess(Process process, Dictionary<string, string> environment, string url, string connectionString, string schema)
+    {
+        _process = process;
+        _environment = environment;
+        Url = url;
+        ConnectionString = connectionString;
+        Schema = schema;
+        Http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    }
+
+    public string Url { get; }
+    public string ConnectionString { get; }
+    public string Schema { get; }
+    public HttpClient Http { get; }
+    public int Pid => _process.Id;
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LoraPipeline.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Run from the repository (LoraPipeline.sln not found).");
+    }
+
+    public static async Task<HostProcess> StartAsync(string connectionString, IDictionary<string, string> settings)
+    {
+        var root = RepositoryRoot();
+        var schema = "bench_" + Guid.NewGuid().ToString("N")[..8];
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var blobs = Path.Combine(Path.GetTempPath(), "lora-bench", schema);
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Benchmark",
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Database__Schema"] = schema,
+            ["Simulator__Schema"] = schema + "_sim",
+            ["Storage__Root"] = blobs,
+            ["Storage__SigningKey"] = "bench-signing-key-" + Guid.NewGuid().ToString("N"),
+            ["Storage__PublicBaseUrl"] = url,
+            ["GpuCluster__ApiKey"] = "bench-cluster-key",
+            ["GpuCluster__CallbackSecret"] = "bench-callback-secret-0123456789",
+            ["Wolverine__CodegenMode"] = "Dynamic",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var host = new HostProcess(Launch(root, environment, url), environment, url, connectionString, schema);
+        await host.WaitReadyAsync();
+        return host;
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, whatever was in flight is cut off.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the Host again with the same settings, database and port.</summary>
+    public async Task RestartAsync()
+    {
+        _process = Launch(RepositoryRoot(), _environment, Url);
+        await WaitReadyAsync();
+    }
+
+    /// <summary>Keep the schemas after disposal (to look at them).</summary>
+    public bool KeepSchemas { get; set; }
+
+    private static Process Launch(string root, Dictionary<string, string> environment, string url)
+    {
+        var process = Process.Start(Start(root, environment, "--urls", url)) ?? throw new InvalidOperationException("The Host did not start.");
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Runs the Host's command line against the same database: `users create` gives a key.</summary>
+    public async Task<string> CreateUserAsync(string name)
+    {
+        var start = Start(RepositoryRoot(), _environment, "users", "create", name);
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var key = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+        return key.StartsWith("lp_", StringComparison.Ordinal) ? key : throw new InvalidOperationException("users create failed: " + output);
+    }
+
+    public HttpClient ClientFor(string key)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>Waits for a condition checked every 200 ms (a process outside this test cannot be tracked otherwise).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting until {what}.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Uploads a dataset and waits until it is ready.</summary>
+    public static async Task<Guid> ReadyDatasetAsync(HttpClient client, int examples)
+    {
+        var lines = string.Join('\n', Enumerable.Range(0, examples).Select(i =>
+            $"{{\"messages\":[{{\"role\":\"system\",\"content\":\"You are helpful.\"}},{{\"role\":\"user\",\"content\":\"Question {i} about invoices and refunds?\"}},{{\"role\":\"assistant\",\"content\":\"Answer {i}: open Billing, choose the invoice, then Refund.\"}}]}}"));
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(lines + "\n")) { Headers = { ContentType = new MediaTypeHeaderValue("application/jsonl") } }, "file", "bench.jsonl" },
+            { new StringContent("bench dataset"), "name" },
+        };
+        var created = await client.PostAsync("/api/datasets", form);
+        created.EnsureSuccessStatusCode();
+        var id = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<Guid>();
+        for (var i = 0; i < 600; i++)
+        {
+            var dataset = JsonNode.Parse(await client.GetStringAsync($"/api/datasets/{id}"))!["data"]!;
+            if (dataset["status"]!.GetValue<string>() == "ready")
+            {
+                return id;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The benchmark dataset did not become ready.");
+    }
+
+    /// <summary>utime + stime of the Host process, in seconds.</summary>
+    public double CpuSeconds() => ProcCpu.Seconds(Pid);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+
+        Http.Dispose();
+        if (KeepSchemas)
+        {
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        foreach (var schema in new[] { Schema, Schema + "_messages", Schema + "_sim" })
+        {
+            await using var drop = new NpgsqlCommand($"drop schema if exists \"{schema}\" cascade", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The Host exited with code {_process.ExitCode}.");
+            }
+
+            try
+            {
+                if ((await Http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("The Host did not become ready in 2 minutes.");
+    }
+
+    private static ProcessStartInfo Start(string root, Dictionary<string, string> environment, params string[] arguments)
+    {
+        // the same configuration as the code running this (Debug under an IDE, Release under test.sh)
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var hostDll = Path.Combine(root, "src", "Host", "bin", configuration, "net10.0", "LoraPipeline.Host.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.Combine(root, "src", "Host"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(hostDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>CPU seconds of processes from /proc (Linux).</summary>
+public static class ProcCpu
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static double Seconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+    }
+
+    /// <summary>Busy time of the whole machine (all CPUs) from /proc/stat, in seconds.</summary>
+    public static double MachineBusySeconds()
+    {
+        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var idle = cpu[3] + cpu[4]; // idle + iowait
+        return (cpu.Take(8).Sum() - idle) / TicksPerSecond;
+    }
+}
+
+public static class Stats
+{
+    /// <summary>Nearest-rank percentile of a sorted list.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return Percentile(sorted, 50);
+    }
+}
