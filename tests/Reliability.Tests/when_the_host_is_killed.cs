@@ -1,4 +1,5 @@
 using LoraPipeline.TestKit;
+using LoraPipeline.TestKit.Processes;
 
 namespace LoraPipeline.Reliability.Tests;
 

@@ -96,15 +96,18 @@ public static class TrainingModule
             // messages at a time would cap 10,000 jobs' polls near 330/s on this machine.
             opts.PublishMessage<PollTrainingJob>().ToLocalQueue(JobPollQueue);
             opts.LocalQueue(JobPollQueue).MaximumParallelMessages(48).UseDurableInbox();
+            // Submissions come in bursts (a batch of creates): more than a few at once only contends.
             opts.PublishMessage<SubmitTrainingJob>().ToLocalQueue(SubmissionQueue);
-            opts.PublishMessage<ApplyClusterReport>().ToLocalQueue(SubmissionQueue);
-            opts.LocalQueue(SubmissionQueue).MaximumParallelMessages(24).UseDurableInbox();
+            opts.LocalQueue(SubmissionQueue).MaximumParallelMessages(8).UseDurableInbox();
+            opts.PublishMessage<ApplyClusterReport>().ToLocalQueue(ReportQueue);
+            opts.LocalQueue(ReportQueue).MaximumParallelMessages(16).UseDurableInbox();
         });
         return builder;
     }
 
     public const string JobPollQueue = "job-polls";
     public const string SubmissionQueue = "job-submissions";
+    public const string ReportQueue = "job-reports";
 
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app) => app;
 }

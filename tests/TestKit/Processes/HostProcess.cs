@@ -103,12 +103,19 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Runs the Host's command line against the same database: `users create` gives a key.</summary>
     public async Task<string> CreateUserAsync(string name)
     {
-        var start = Start(RepositoryRoot(), _environment, "users", "create", name);
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var output = await RunCommandAsync("users", "create", name);
         var key = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
         return key.StartsWith("lp_", StringComparison.Ordinal) ? key : throw new InvalidOperationException("users create failed: " + output);
+    }
+
+    /// <summary>Runs a command of the Host (e.g. `db-apply`) with the same settings; its standard output.</summary>
+    public async Task<string> RunCommandAsync(params string[] arguments)
+    {
+        using var process = Process.Start(Start(RepositoryRoot(), _environment, arguments))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"{string.Join(' ', arguments)} failed: {await errors}");
     }
 
     public HttpClient ClientFor(string key)

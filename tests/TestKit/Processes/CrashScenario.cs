@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using LoraPipeline.TestKit.Processes;
 using Npgsql;
 
-namespace LoraPipeline.Reliability.Tests;
+namespace LoraPipeline.TestKit.Processes;
 
 /// <summary>
 /// Jobs in flight on the real Host process, which is killed with SIGKILL at chosen moments and
