@@ -44,6 +44,9 @@ internal static class CritterStack
                 opts.Events.TenancyStyle = TenancyStyle.Conjoined;
                 opts.Events.StreamIdentity = StreamIdentity.AsGuid;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+                // Cost records and notifications should follow an event at once: LISTEN/NOTIFY wakes the
+                // daemon on every append, where polling alone leaves an idle daemon up to 1 s behind.
+                opts.Events.UseListenNotifyForEventAppends = true;
             })
             .UseNpgsqlDataSource()
             .IntegrateWithWolverine(w =>
@@ -69,6 +72,17 @@ internal static class CritterStack
         {
             opts.ServiceName = "lorapipeline";
             opts.Durability.Mode = balanced ? DurabilityMode.Balanced : DurabilityMode.Solo;
+            if (balanced)
+            {
+                // A dead node's polls and projections move once its heartbeat is stale; Wolverine's
+                // defaults (10 s heartbeats, stale after 1 min) would leave its jobs unpolled for over a minute.
+                var heartbeat = builder.Configuration.GetValue("Cluster:HeartbeatInterval", 3.Seconds());
+                opts.Durability.HealthCheckPollingTime = heartbeat;
+                opts.Durability.StaleNodeTimeout = builder.Configuration.GetValue("Cluster:NodeTimeout", 10.Seconds());
+                opts.Durability.NodeReassignmentPollingTime = heartbeat;
+                opts.Durability.OrphanedMessageSweepPollingTime = heartbeat;
+            }
+
             // Durable scheduled messages (job polls) are found by polling the envelope table; the
             // default 5 s would add up to 5 s of lag to every poll.
             opts.Durability.ScheduledJobPollingTime =
