@@ -89,6 +89,26 @@ public sealed class HostProcess : IAsyncDisposable
         await WaitReadyAsync();
     }
 
+    /// <summary>
+    /// Another node of the same platform (run with Cluster:Mode=Balanced): the same database, schema,
+    /// blob root and secrets, its own port. Disposing it leaves the shared schemas alone.
+    /// </summary>
+    public async Task<HostProcess> StartPeerAsync()
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var environment = new Dictionary<string, string>(_environment) { ["Storage__PublicBaseUrl"] = url };
+        var peer = new HostProcess(Launch(RepositoryRoot(), environment, url), environment, url, ConnectionString, Schema) { KeepSchemas = true };
+        await peer.WaitReadyAsync();
+        return peer;
+    }
+
+    /// <summary>Resident memory of the Host process, in bytes (VmRSS from /proc).</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary>Keep the schemas after disposal (to look at them).</summary>
     public bool KeepSchemas { get; set; }
 

@@ -1,0 +1,43 @@
+using LoraPipeline.TestKit;
+using LoraPipeline.TestKit.Processes;
+
+namespace LoraPipeline.Reliability.Tests;
+
+/// <summary>
+/// The test-suite size of the faults scenario: 24 jobs with fault rates high enough that a run this
+/// small meets every kind of fault (the reliability suite runs 200 jobs at the rates).
+/// </summary>
+[Collection(HostProcesses.Name)]
+public sealed class when_the_cluster_is_unreliable
+{
+    private static readonly Dictionary<string, string> HighRates = new(FaultScenario.Faults)
+    {
+        ["Simulator:Faults:SubmitFailureRate"] = "0.3",
+        ["Simulator:Faults:StatusFailureRate"] = "0.25",
+        ["Simulator:Faults:LostJobRate"] = "0.2",
+        ["Simulator:Faults:JobFailureRate"] = "0.2",
+        ["Simulator:Faults:ArtifactFailureRate"] = "0.3",
+    };
+
+    [Fact]
+    public async Task every_job_ends_as_the_cluster_says_with_a_reason_and_every_guarantee()
+    {
+        var outcome = await FaultScenario.RunAsync(await TestDatabase.ConnectionStringAsync(), jobs: 24, HighRates);
+
+        Assert.All(outcome.Jobs, job => Assert.Equal(job.Expected, job.Actual));
+        Assert.True(outcome.FailedSubmitAttempts > 0, "some submissions failed and were retried");
+        Assert.True(outcome.FailedStatusChecks > 0, "some status checks failed and were retried");
+        Assert.Contains(outcome.Jobs, job => job.Expected != "Completed");
+
+        var guarantees = outcome.Guarantees;
+        Assert.Equal(24, guarantees.Jobs);
+        Assert.Equal(24, guarantees.JobsWithOneTerminalEvent);
+        Assert.Equal(24, guarantees.TerminalEvents);
+        Assert.Equal(outcome.Jobs.Count(j => j.Accepted), guarantees.ClusterJobs);
+        Assert.Equal(guarantees.ClusterJobs, guarantees.ClusterIdsMatching);
+        Assert.Equal(guarantees.StartedJobs, guarantees.ComputeRecords);
+        Assert.Equal(guarantees.Completed, guarantees.Models);
+        Assert.Equal(guarantees.Completed, guarantees.StorageRecords);
+        Assert.Equal(24, guarantees.JobsWithOneNotificationPerStep);
+    }
+}
