@@ -1,6 +1,7 @@
 using LoraPipeline.Bench.Costs;
 using LoraPipeline.Bench.Jobs;
 using LoraPipeline.Bench.Polling;
+using LoraPipeline.Bench.Reliability;
 using LoraPipeline.Bench.Validation;
 
 // One verb per benchmark; each prints its results as a Markdown table (see README "Benchmarks").
@@ -10,11 +11,15 @@ return args switch
     ["jobs", .. var rest] => await JobCreationBenchmark.RunAsync(rest),
     ["polling", .. var rest] => await PollingBenchmark.RunAsync(rest),
     ["costs", .. var rest] => await CostsBenchmark.RunAsync(rest),
+    ["crash", .. var rest] => await ReliabilityBenchmarks.CrashAsync(rest),
+    ["faults", .. var rest] => await ReliabilityBenchmarks.FaultsAsync(rest),
+    ["nodes", .. var rest] => await ReliabilityBenchmarks.NodesAsync(rest),
+    ["soak", .. var rest] => await SoakBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs> [options]");
+    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs|crash|faults|nodes|soak> [options]");
     return 2;
 }
