@@ -37,6 +37,36 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
     }
 
     [Fact]
+    public async Task marks_sent_at_the_same_moment_from_several_tabs_all_succeed_and_count_once()
+    {
+        var user = await platform.CreateUserAsync();
+        await platform.StartJobAsync(user, await platform.ReadyDatasetAsync(user));
+        await platform.ProjectionsCaughtUpAsync();
+        var inbox = await platform.GetAsync(user, "/api/notifications");
+        var unread = inbox["unread_count"]!.GetValue<long>();
+        var ids = inbox["notifications"]!.AsArray().Take(3).Select(n => n!["id"]!.GetValue<Guid>()).ToList();
+
+        // each of three notifications marked five times at once: different ones and the same one race
+        var marks = ids.SelectMany(id => Enumerable.Repeat(id, 5)).Select(id => platform.Host.Scenario(s =>
+        {
+            s.As(user).Patch.Url($"/api/notifications/{id}/read");
+            s.StatusCodeShouldBeOk();
+        }));
+        var answers = await Task.WhenAll(marks);
+        Assert.All(answers, a => Assert.True(a.ReadAsJson<System.Text.Json.Nodes.JsonNode>()!["data"]!["read"]!.GetValue<bool>()));
+        Assert.Equal(unread - 3, (await platform.GetAsync(user, "/api/notifications"))["unread_count"]!.GetValue<long>());
+
+        var readAll = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Url("/api/notifications/read-all");
+            s.StatusCodeShouldBeOk();
+        })));
+        Assert.Equal(unread - 3, readAll.Sum(a => a.ReadAsJson<System.Text.Json.Nodes.JsonNode>()!["data"]!["marked"]!.GetValue<long>()));
+        await platform.ProjectionsCaughtUpAsync();
+        Assert.Equal(0, (await platform.GetAsync(user, "/api/notifications"))["unread_count"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task another_users_notification_answers_404_like_a_missing_one()
     {
         var owner = await platform.CreateUserAsync();

@@ -14,8 +14,33 @@ public sealed record ReadAllResult(long Marked, long UnreadCount);
 
 internal static class Inbox
 {
-    /// <summary>The stream of a user's read marks.</summary>
+    /// <summary>The stream of a user's "read all" marks.</summary>
     public static Guid StreamFor(Guid userId) => DeterministicGuid.From("inbox", userId.ToString());
+
+    /// <summary>
+    /// The stream of one notification's read mark: marks of different notifications never contend
+    /// for one stream version (on a per-user stream, two tabs marking at once collided).
+    /// </summary>
+    public static Guid ReadStreamFor(Guid notificationId) => DeterministicGuid.From("notification-read", notificationId.ToString());
+
+    /// <summary>
+    /// Another request appended to the same stream first: for read marks that means someone else
+    /// marked the same thing read at the same moment, which is the outcome this request wanted.
+    /// </summary>
+    public static bool LostAppendRace(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            // a second writer of the same new stream (mt_streams) or of the same stream version (mt_events)
+            if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation, TableName: "mt_streams" or "mt_events" }
+                || inner.GetType().Name is "EventStreamUnexpectedMaxEventIdException" or "ExistingStreamIdCollisionException")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 public static class ListNotificationsEndpoint
@@ -58,9 +83,17 @@ public static class MarkNotificationReadEndpoint
         var notification = await session.LoadAsync<Notification>(id, ct) ?? throw ApiProblems.NotFound("Notification");
         if (!notification.Read)
         {
-            session.Events.Append(Inbox.StreamFor(caller.UserId()), new NotificationRead(id, clock.GetUtcNow()));
+            session.Events.Append(Inbox.ReadStreamFor(id), new NotificationRead(id, clock.GetUtcNow()));
             session.Patch<Notification>(id).Set(n => n.Read, true);
-            await session.SaveChangesAsync(ct);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            catch (Exception e) when (Inbox.LostAppendRace(e))
+            {
+                session.EjectAllPendingChanges(); // a concurrent request marked it read first
+            }
+
             notification.Read = true;
         }
 
@@ -83,7 +116,15 @@ public static class MarkAllNotificationsReadEndpoint
         {
             session.Events.Append(Inbox.StreamFor(caller.UserId()), new AllNotificationsRead(newest, clock.GetUtcNow()));
             session.Patch<Notification>(n => n.CreatedAt <= newest && !n.Read).Set(n => n.Read, true);
-            await session.SaveChangesAsync(ct);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            catch (Exception e) when (Inbox.LostAppendRace(e))
+            {
+                session.EjectAllPendingChanges();
+                marked = 0; // a concurrent "read all" marked them first
+            }
         }
 
         var unread = await session.Query<Notification>().CountAsync(n => !n.Read, ct);
