@@ -36,9 +36,12 @@ public static class SoakBenchmark
         var jobs = JobCreationBenchmark.Option(args, "--jobs", 1000);
         var minutes = JobCreationBenchmark.Option(args, "--minutes", 10);
         var rate = JobCreationBenchmark.Option(args, "--rate", 50);
+        var pushSeconds = JobCreationBenchmark.Option(args, "--push-interval", 30);
         await using var host = await HostProcess.StartAsync(ReliabilityBenchmarks.ConnectionString(), new Dictionary<string, string>
         {
             ["Simulator:TimeScale"] = "4", // 20 epochs train for about half an hour: every job outlives the run
+            // a cluster's status pushes (the simulator's default of 2 s suits a demo, not 1,000 jobs)
+            ["Simulator:CallbackInterval"] = TimeSpan.FromSeconds(pushSeconds).ToString("c", CultureInfo.InvariantCulture),
         });
         using var client = host.ClientFor(await host.CreateUserAsync("soak-" + Guid.NewGuid().ToString("N")[..6]));
         var dataset = await HostProcess.ReadyDatasetAsync(client, 200);
@@ -109,6 +112,12 @@ public static class SoakBenchmark
         rows.Add(("Host CPU / whole machine (of one core; 200% = both)", $"{hostCpu:0}% / {machineCpu:0}%"));
         ReliabilityBenchmarks.PrintTable([.. rows]);
         Console.WriteLine("memory every 30 s (MB): " + string.Join(' ', rss.Select(Mb)));
+        Console.WriteLine("answers: " + string.Join(", ", soak.Results.GroupBy(r => (r.Operation, r.Status)).OrderBy(g => g.Key.Operation, StringComparer.Ordinal)
+            .Select(g => $"{g.Key.Operation} {g.Key.Status}: {g.Count()}")));
+        foreach (var line in host.ErrorLog.Take(5))
+        {
+            Console.WriteLine("host error: " + (line.Length > 600 ? line[..600] : line));
+        }
         return 0;
     }
 

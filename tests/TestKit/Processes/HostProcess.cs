@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -16,10 +17,12 @@ public sealed class HostProcess : IAsyncDisposable
 {
     private Process _process;
     private readonly Dictionary<string, string> _environment;
+    private readonly ConcurrentQueue<string> _errors;
 
-    private HostProcess(Process process, Dictionary<string, string> environment, string url, string connectionString, string schema)
+    private HostProcess(Process process, ConcurrentQueue<string> errors, Dictionary<string, string> environment, string url, string connectionString, string schema)
     {
         _process = process;
+        _errors = errors;
         _environment = environment;
         Url = url;
         ConnectionString = connectionString;
@@ -70,7 +73,8 @@ public sealed class HostProcess : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var host = new HostProcess(Launch(root, environment, url), environment, url, connectionString, schema);
+        var errors = new ConcurrentQueue<string>();
+        var host = new HostProcess(Launch(root, environment, url, errors), errors, environment, url, connectionString, schema);
         await host.WaitReadyAsync();
         return host;
     }
@@ -85,7 +89,7 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the Host again with the same settings, database and port.</summary>
     public async Task RestartAsync()
     {
-        _process = Launch(RepositoryRoot(), _environment, Url);
+        _process = Launch(RepositoryRoot(), _environment, Url, _errors);
         await WaitReadyAsync();
     }
 
@@ -97,7 +101,8 @@ public sealed class HostProcess : IAsyncDisposable
     {
         var url = $"http://127.0.0.1:{FreePort()}";
         var environment = new Dictionary<string, string>(_environment) { ["Storage__PublicBaseUrl"] = url };
-        var peer = new HostProcess(Launch(RepositoryRoot(), environment, url), environment, url, ConnectionString, Schema) { KeepSchemas = true };
+        var errors = new ConcurrentQueue<string>();
+        var peer = new HostProcess(Launch(RepositoryRoot(), environment, url, errors), errors, environment, url, ConnectionString, Schema) { KeepSchemas = true };
         await peer.WaitReadyAsync();
         return peer;
     }
@@ -112,9 +117,22 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Keep the schemas after disposal (to look at them).</summary>
     public bool KeepSchemas { get; set; }
 
-    private static Process Launch(string root, Dictionary<string, string> environment, string url)
+    /// <summary>The Host's first 200 log lines at Error or Critical level (JSON console logs), to explain a failure.</summary>
+    public IReadOnlyCollection<string> ErrorLog => _errors;
+
+    private static Process Launch(string root, Dictionary<string, string> environment, string url, ConcurrentQueue<string> errors)
     {
         var process = Process.Start(Start(root, environment, "--urls", url)) ?? throw new InvalidOperationException("The Host did not start.");
+        DataReceivedEventHandler keepErrors = (_, line) =>
+        {
+            if (line.Data is { } text && errors.Count < 200
+                && (text.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || text.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal)))
+            {
+                errors.Enqueue(text);
+            }
+        };
+        process.ErrorDataReceived += keepErrors;
+        process.OutputDataReceived += keepErrors;
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         return process;
