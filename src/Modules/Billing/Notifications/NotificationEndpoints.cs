@@ -33,7 +33,7 @@ internal static class Inbox
         {
             // a second writer of the same new stream (mt_streams) or of the same stream version (mt_events)
             if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation, TableName: "mt_streams" or "mt_events" }
-                || inner.GetType().Name is "EventStreamUnexpectedMaxEventIdException" or "ExistingStreamIdCollisionException")
+                || inner is JasperFx.Events.EventStreamUnexpectedMaxEventIdException or Marten.Exceptions.ExistingStreamIdCollisionException)
             {
                 return true;
             }
