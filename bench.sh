@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ -z "${LORA_BENCH_POSTGRES:-}" ]; then
-  export LORA_BENCH_POSTGRES="$(scripts/postgres.sh lorapipeline_bench);Database=lorapipeline_bench"
+  base=$(scripts/postgres.sh lorapipeline_bench) # not inside export, which would hide a failure
+  export LORA_BENCH_POSTGRES="$base;Database=lorapipeline_bench"
 fi
 dotnet build bench/LoraPipeline.Bench -c Release --nologo -v quiet
 exec dotnet bench/LoraPipeline.Bench/bin/Release/net10.0/LoraPipeline.Bench.dll "$@"

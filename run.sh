@@ -13,7 +13,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 url="${LORA_URL:-http://127.0.0.1:5080}"
 
 if [ -z "${ConnectionStrings__Postgres:-}" ]; then
-  export ConnectionStrings__Postgres="$(scripts/postgres.sh lorapipeline);Database=lorapipeline"
+  # assigned before export: `export X=$(...)` would hide the script's failure from set -e
+  base=$(scripts/postgres.sh lorapipeline)
+  export ConnectionStrings__Postgres="$base;Database=lorapipeline"
 fi
 source scripts/secrets.sh
 export Storage__PublicBaseUrl="${Storage__PublicBaseUrl:-$url}"
