@@ -23,6 +23,16 @@ if [ "$dotnet_status" != "0" ] && [ "$failed" = "0" ]; then
   echo "warning: dotnet test exited with $dotnet_status" >&2
   failed=1
 fi
+# the failed tests by name with the first lines of their messages, so a CI log's tail says which
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "FAILED " substr($0, RSTART + 10, RLENGTH - 11); want = 1 }
+    want && /<Message>/ { inmsg = 1; shown = 0 }
+    inmsg && shown < 8 { line = $0; gsub(/<\/?Message>/, "", line); print "    " substr(line, 1, 300); shown++ }
+    inmsg && /<\/Message>/ { inmsg = 0; want = 0 }
+  ' "$trx"
+done
 line="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
 echo "$line"
