@@ -7,7 +7,7 @@ using NpgsqlTypes;
 namespace LoraPipeline.GpuSimulator;
 
 /// <summary>
-/// The simulator's only table, in its own schema, through plain Npgsql. The data source is private to the
+/// The simulator's tables (its jobs, and a count of the faults it injected), in its own schema, through plain Npgsql. The data source is private to the
 /// simulator (not registered as <see cref="NpgsqlDataSource"/> in the container) so it never clashes with the
 /// Host's own.
 /// </summary>
@@ -20,6 +20,7 @@ internal sealed partial class JobStore : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _table;
+    private readonly string _faultsTable;
     private readonly string _schema;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
@@ -40,6 +41,7 @@ internal sealed partial class JobStore : IAsyncDisposable
 
         _schema = o.Schema;
         _table = $"\"{o.Schema}\".jobs";
+        _faultsTable = $"\"{o.Schema}\".injected_faults";
         _dataSource = NpgsqlDataSource.Create(o.ConnectionString);
     }
 
@@ -92,6 +94,10 @@ internal sealed partial class JobStore : IAsyncDisposable
                     submit_calls        integer not null default 1,
                     accepted_by         text not null,
                     artifact_manifest   jsonb null
+                );
+                create table if not exists {_faultsTable} (
+                    kind     text primary key,
+                    injected bigint not null
                 );
                 """;
             await using (var command = new NpgsqlCommand(ddl, connection, transaction))
@@ -166,6 +172,19 @@ internal sealed partial class JobStore : IAsyncDisposable
         p.AddWithValue("lost", job.Lost);
         p.AddWithValue("accepted_by", acceptedBy);
         return await ReadSingleAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts a fault the simulator injected, by kind, so a scenario can prove its client met (and
+    /// survived) faults its own retries hid from the handlers.
+    /// </summary>
+    public async Task CountInjectedFaultAsync(string kind, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand(
+            $"insert into {_faultsTable} (kind, injected) values (@kind, 1) on conflict (kind) do update set injected = {_faultsTable}.injected + 1");
+        command.Parameters.AddWithValue("kind", kind);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Records a cancellation; the first one wins.</summary>

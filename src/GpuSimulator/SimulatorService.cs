@@ -43,7 +43,7 @@ internal sealed class SimulatorService(
             await Task.Delay(faults.SubmitDelay, TimeProvider.System, cancellationToken);
         }
 
-        if (Hit(faults.SubmitFailureRate))
+        if (await InjectAsync("submit_failure", faults.SubmitFailureRate, cancellationToken))
         {
             context.Response.Headers.RetryAfter = "1";
             return Error(StatusCodes.Status503ServiceUnavailable, "GPU cluster temporarily unavailable (injected fault)");
@@ -260,14 +260,14 @@ internal sealed class SimulatorService(
     {
         var cancellationToken = context.RequestAborted;
         var faults = options.CurrentValue.Faults;
-        if (Hit(faults.StatusTimeoutRate))
+        if (await InjectAsync("status_timeout", faults.StatusTimeoutRate, cancellationToken))
         {
             // hang like an overloaded gateway; the client's timeout (request abort) ends it early
             await Task.Delay(faults.StatusTimeoutDelay, TimeProvider.System, cancellationToken);
             return Error(StatusCodes.Status504GatewayTimeout, "GPU cluster status timed out (injected fault)");
         }
 
-        if (Hit(faults.StatusFailureRate))
+        if (await InjectAsync("status_failure", faults.StatusFailureRate, cancellationToken))
         {
             return Error(StatusCodes.Status500InternalServerError, "GPU cluster internal error (injected fault)");
         }
@@ -352,7 +352,7 @@ internal sealed class SimulatorService(
             return Error(StatusCodes.Status404NotFound, $"artifact file '{name}' not found");
         }
 
-        if (Hit(options.CurrentValue.Faults.ArtifactFailureRate))
+        if (await InjectAsync("artifact_failure", options.CurrentValue.Faults.ArtifactFailureRate, cancellationToken))
         {
             context.Response.Headers.RetryAfter = "1";
             return Error(StatusCodes.Status503ServiceUnavailable, "artifact storage temporarily unavailable (injected fault)");
@@ -433,4 +433,16 @@ internal sealed class SimulatorService(
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.UTF8.GetBytes($"{externalJobId}/{name}")))[..32];
 
     private static bool Hit(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
+
+    /// <summary>Whether to inject a fault of this kind now; an injected one is counted in the store.</summary>
+    private async Task<bool> InjectAsync(string kind, double rate, CancellationToken cancellationToken)
+    {
+        if (!Hit(rate))
+        {
+            return false;
+        }
+
+        await store.CountInjectedFaultAsync(kind, cancellationToken);
+        return true;
+    }
 }

@@ -25,8 +25,10 @@ public sealed class when_the_cluster_is_unreliable
         var outcome = await FaultScenario.RunAsync(await TestDatabase.ConnectionStringAsync(), jobs: 24, HighRates);
 
         Assert.All(outcome.Jobs, job => Assert.Equal(job.Expected, job.Actual));
-        Assert.True(outcome.FailedSubmitAttempts > 0, "some submissions failed and were retried");
-        Assert.True(outcome.FailedStatusChecks > 0, "some status checks failed and were retried");
+        // counted where the faults are made: our client's own retries hide most of them from the
+        // handlers, so the job events alone would show a fault only now and then
+        Assert.True(outcome.Injected("submit_failure") > 0, "the cluster refused some submissions");
+        Assert.True(outcome.Injected("status_failure") > 0, "the cluster failed some status checks");
         Assert.Contains(outcome.Jobs, job => job.Expected != "Completed");
 
         var guarantees = outcome.Guarantees;

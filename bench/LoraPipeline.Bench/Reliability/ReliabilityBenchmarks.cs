@@ -42,6 +42,7 @@ public static class ReliabilityBenchmarks
             ("jobs; faults injected", $"{jobs}; 20% submit 5xx, 20% status 5xx, 5% status time-outs, 5% lost, 5% GPU failures, 20% model download 503"),
             ("what the cluster's own record says each job became", byExpected),
             ("jobs that ended in that state with its reason", $"{outcome.Right} of {jobs} ({100.0 * outcome.Right / jobs:0.0}%)"),
+            ("faults the simulator injected (answered)", string.Join(", ", outcome.InjectedFaults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"))),
             ("failed submit attempts retried (highest attempt)", $"{outcome.FailedSubmitAttempts} ({outcome.MaxSubmitAttempt})"),
             ("failed status checks retried (most in a row)", $"{outcome.FailedStatusChecks} ({outcome.MaxConsecutiveStatusFailures})"),
             ("failed model downloads retried", $"{outcome.FailedModelCollections}"),

@@ -34,9 +34,12 @@ public static class FaultScenario
 
     public sealed record Outcome(
         IReadOnlyList<JobEnd> Jobs, JobGuarantees Guarantees, int FailedSubmitAttempts, int MaxSubmitAttempt, int FailedStatusChecks,
-        int MaxConsecutiveStatusFailures, int FailedModelCollections, TimeSpan Duration)
+        int MaxConsecutiveStatusFailures, int FailedModelCollections, IReadOnlyDictionary<string, int> InjectedFaults, TimeSpan Duration)
     {
         public int Right => Jobs.Count(j => j.IsRight);
+
+        /// <summary>Faults of one kind the simulator injected (answered), whether or not our client's own retries hid them.</summary>
+        public int Injected(string kind) => InjectedFaults.GetValueOrDefault(kind);
     }
 
     public static readonly IReadOnlyDictionary<string, string> Faults = new Dictionary<string, string>
@@ -85,6 +88,8 @@ public static class FaultScenario
             await db.CountAsync($"select count(*) from \"{schema}\".mt_events where type = 'cluster_status_check_failed'"),
             await db.CountAsync($"select coalesce(max((data->>'ConsecutiveFailures')::int), 0) from \"{schema}\".mt_events where type = 'cluster_status_check_failed'"),
             await db.CountAsync($"select count(*) from \"{schema}\".mt_events where type = 'artifact_collection_attempt_failed'"),
+            (await db.RowsAsync($"select kind, injected::int from \"{schema}_sim\".injected_faults", r => (Kind: r.GetString(0), Count: r.GetInt32(1))))
+                .ToDictionary(f => f.Kind, f => f.Count),
             DateTime.UtcNow - started);
     }
 }
