@@ -12,7 +12,8 @@ namespace LoraPipeline.GpuSimulator;
 
 /// <summary>
 /// Pushes the status document of the jobs this process accepted to their callback URLs every
-/// <see cref="SimulatorOptions.CallbackInterval"/> (real time), with one last push at the terminal state.
+/// <see cref="SimulatorOptions.CallbackInterval"/> (real time), each job on its own phase and a few
+/// pushes at a time, with one last push at the terminal state.
 /// The set of jobs is in memory only: after a restart pushes are not resumed and the platform's polling takes over.
 /// Failures are logged and ignored.
 /// </summary>
@@ -27,14 +28,26 @@ internal sealed class CallbackPusher(
     public const string TimestampHeader = "X-Cluster-Timestamp";
     public const string SignatureHeader = "X-Cluster-Signature";
 
-    // external job id -> highest metrics step delivered so far (pushes carry only newer history points)
-    private readonly ConcurrentDictionary<string, int> _jobs = new(StringComparer.Ordinal);
+    /// <summary>Pushes in flight at once: a cluster reports at its own pace, it does not flood its client.</summary>
+    private const int MaxConcurrentPushes = 8;
+
+    // external job id -> its push schedule and the highest metrics step delivered so far (pushes carry only newer points)
+    private readonly ConcurrentDictionary<string, Pushes> _jobs = new(StringComparer.Ordinal);
+
+    private sealed class Pushes(DateTimeOffset due)
+    {
+        public DateTimeOffset Due = due;
+        public int Delivered;
+    }
 
     public void Track(JobRecord job)
     {
-        if (!string.IsNullOrWhiteSpace(job.CallbackUrl) && options.CurrentValue.CallbackInterval > TimeSpan.Zero)
+        var interval = options.CurrentValue.CallbackInterval;
+        if (!string.IsNullOrWhiteSpace(job.CallbackUrl) && interval > TimeSpan.Zero)
         {
-            _jobs.TryAdd(job.ExternalJobId, 0);
+            // each job on its own phase of the interval: jobs accepted in a burst do not all report
+            // in the same instant for the rest of their lives
+            _jobs.TryAdd(job.ExternalJobId, new Pushes(TimeProvider.System.GetUtcNow() + interval * Random.Shared.NextDouble()));
         }
     }
 
@@ -46,7 +59,7 @@ internal sealed class CallbackPusher(
             try
             {
                 // real time on purpose: the interval paces HTTP traffic, it is not simulated time
-                await Task.Delay(interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1), TimeProvider.System, stoppingToken);
+                await Task.Delay(Tick(interval), TimeProvider.System, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -58,9 +71,34 @@ internal sealed class CallbackPusher(
                 continue;
             }
 
-            await Task.WhenAll(_jobs.Keys.Select(id => PushAsync(id, stoppingToken)));
+            var now = TimeProvider.System.GetUtcNow();
+            var due = new List<string>();
+            foreach (var (id, pushes) in _jobs)
+            {
+                if (pushes.Due <= now)
+                {
+                    // the next turn is fixed before this one runs, so a slow push is never sent twice at once
+                    var next = pushes.Due + interval;
+                    pushes.Due = next > now ? next : now + interval;
+                    due.Add(id);
+                }
+            }
+
+            try
+            {
+                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentPushes, CancellationToken = stoppingToken },
+                    async (id, ct) => await PushAsync(id, ct));
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
+
+    /// <summary>How often due pushes are looked for: a twentieth of the interval, between 50 ms and 1 s.</summary>
+    private static TimeSpan Tick(TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Clamp(interval.Ticks / 20, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
 
     private async Task PushAsync(string externalJobId, CancellationToken cancellationToken)
     {
@@ -73,7 +111,7 @@ internal sealed class CallbackPusher(
                 return;
             }
 
-            var since = _jobs.TryGetValue(externalJobId, out var delivered) ? delivered : 0;
+            var since = _jobs.TryGetValue(externalJobId, out var pushes) ? pushes.Delivered : 0;
             var status = StatusBuilder.Build(job, StatusBuilder.Now(clock), since);
             if (status is null)
             {
@@ -96,9 +134,9 @@ internal sealed class CallbackPusher(
                 using var response = await client.SendAsync(request, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
-                    if (status.MetricsHistory.Count > 0)
+                    if (status.MetricsHistory.Count > 0 && pushes is not null)
                     {
-                        _jobs[externalJobId] = status.MetricsHistory[^1].Step;
+                        pushes.Delivered = status.MetricsHistory[^1].Step;
                     }
                 }
                 else
