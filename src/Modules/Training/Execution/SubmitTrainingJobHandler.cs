@@ -81,7 +81,7 @@ public static class SubmitTrainingJobHandler
         }
         else if (events.OfType<TrainingJobStarted>().Any())
         {
-            await bus.ScheduleAsync(new PollTrainingJob(job.Id, 1), settings.PollInterval);
+            await bus.ScheduleAsync(new PollTrainingJob(job.Id, 1), settings.FirstPollDelay(Random.Shared.NextDouble()));
         }
     }
 }

@@ -26,6 +26,14 @@ public sealed class GpuClusterOptions
     /// <summary>One poll per active job per interval.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A job's first poll comes after half to all of <see cref="PollInterval"/>, at random (<paramref name="random"/>
+    /// in [0, 1)); the later ones a whole interval apart. Jobs created in a burst (a script, a
+    /// restart's recovery) thus poll the cluster spread over the interval, not all in one instant for
+    /// the rest of their lives.
+    /// </summary>
+    public TimeSpan FirstPollDelay(double random) => PollInterval * (0.5 + 0.5 * random);
+
     /// <summary>Time limit of one HTTP attempt; the client retries twice with jitter inside one call.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
