@@ -101,6 +101,9 @@ public static class SoakBenchmark
 
         var all = soak.Results.Select(r => r.Milliseconds).Order().ToList();
         rows.Add(("all requests: p50 / p99 latency", $"{Stats.Percentile(all, 50):0.0} ms / {Stats.Percentile(all, 99):0.0} ms"));
+        // slow requests spread evenly point at steady overload; bunched in a few seconds, at stalls
+        var slow = soak.Results.Where(r => r.Milliseconds > 250).ToList();
+        rows.Add(("requests over 250 ms (seconds of the run they fell in)", $"{slow.Count:N0} ({slow.Select(r => r.PlannedSecond).Distinct().Count()} of {window.Elapsed.TotalSeconds:0} s)"));
         // progression names are "<projection>:All"; these parts tell the three apart
         foreach (var (projection, namePart) in new[] { ("cost records", "costrecordsprojection"), ("daily costs", "dailycost"), ("notifications", "notificationinboxprojection") })
         {
@@ -113,6 +116,8 @@ public static class SoakBenchmark
         rows.Add(("Host CPU / whole machine (of one core; 200% = both)", $"{hostCpu:0}% / {machineCpu:0}%"));
         ReliabilityBenchmarks.PrintTable([.. rows]);
         Console.WriteLine("memory every 30 s (MB): " + string.Join(' ', rss.Select(Mb)));
+        Console.WriteLine("seconds with the most requests over 250 ms (second: count): " + string.Join(", ", slow.GroupBy(r => r.PlannedSecond)
+            .OrderByDescending(g => g.Count()).Take(12).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
         Console.WriteLine("answers: " + string.Join(", ", soak.Results.GroupBy(r => (r.Operation, r.Status)).OrderBy(g => g.Key.Operation, StringComparer.Ordinal)
             .Select(g => $"{g.Key.Operation} {g.Key.Status}: {g.Count()}")));
         foreach (var line in host.ErrorLog.Take(5))
@@ -176,7 +181,7 @@ public static class SoakBenchmark
         private int _cancelled;
 
         public HttpClient Client { get; } = client;
-        public ConcurrentBag<(string Operation, int Status, double Milliseconds)> Results { get; private set; } = [];
+        public ConcurrentBag<(string Operation, int Status, double Milliseconds, int PlannedSecond)> Results { get; private set; } = [];
         public int Created => _created;
         public int Cancelled => _cancelled;
 
@@ -229,7 +234,7 @@ public static class SoakBenchmark
 
             if (record)
             {
-                Results.Add((operation.Name, status, (clock.Elapsed - planned).TotalMilliseconds));
+                Results.Add((operation.Name, status, (clock.Elapsed - planned).TotalMilliseconds, (int)planned.TotalSeconds));
             }
         }
 
