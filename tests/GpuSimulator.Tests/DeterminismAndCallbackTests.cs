@@ -93,6 +93,36 @@ public sealed class DeterminismAndCallbackTests(PostgresSchemaFixture database) 
         Assert.Equal(long.Parse(last.Timestamp, System.Globalization.CultureInfo.InvariantCulture), host.Clock.GetUtcNow().ToUnixTimeSeconds());
     }
 
+    [Fact]
+    public async Task Jobs_accepted_together_push_on_their_own_phases_not_in_one_wave()
+    {
+        // pushes are looked for every 200 ms of a 4 s interval: in one wave, all eight first pushes
+        // would land in one or two of those turns
+        await using var host = await SimulatorTestHost.StartAsync(database, settings: new Dictionary<string, string?>
+        {
+            ["Simulator:CallbackInterval"] = "00:00:04",
+        });
+        var dataset = host.PublishDataset("phases.jsonl", TestData.Dataset(40, 8));
+        var names = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            var jobId = Guid.NewGuid();
+            names.Add($"phase-{jobId:N}");
+            await host.SubmitOkAsync(TestData.Submission(jobId, dataset, callbackUrl: $"{host.BaseUrl}/callbacks/{names[^1]}"), jobId.ToString());
+        }
+
+        var firsts = new List<DateTimeOffset>();
+        foreach (var name in names)
+        {
+            firsts.Add((await host.Callbacks.WaitForAsync(c => c.Name == name, TimeSpan.FromSeconds(15))).ReceivedAt);
+        }
+
+        firsts.Sort();
+        var separateMoments = 1 + firsts.Zip(firsts.Skip(1), (a, b) => b - a).Count(gap => gap > TimeSpan.FromMilliseconds(100));
+        Assert.True(separateMoments >= 3, $"the first pushes of 8 jobs came at {separateMoments} separate moments: " +
+            string.Join(", ", firsts.Select(f => (f - firsts[0]).TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " ms")));
+    }
+
     private static void AssertSigned(ReceivedCallback callback)
     {
         var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(

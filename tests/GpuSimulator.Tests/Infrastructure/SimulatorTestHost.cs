@@ -85,7 +85,8 @@ public sealed class SimulatorTestHost : IAsyncDisposable
                 name,
                 body,
                 context.Request.Headers["X-Cluster-Timestamp"].ToString(),
-                context.Request.Headers["X-Cluster-Signature"].ToString()));
+                context.Request.Headers["X-Cluster-Signature"].ToString(),
+                DateTimeOffset.UtcNow));
             return Results.Ok();
         });
 
@@ -184,7 +185,8 @@ public sealed class SimulatorTestHost : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedCallback(string Name, string Body, string Timestamp, string Signature);
+/// <param name="ReceivedAt">Real time of arrival (pushes are paced in real time, not simulated time).</param>
+public sealed record ReceivedCallback(string Name, string Body, string Timestamp, string Signature, DateTimeOffset ReceivedAt);
 
 /// <summary>Records callback pushes; tests wait for one matching a predicate through a TaskCompletionSource.</summary>
 public sealed class CallbackRecorder
