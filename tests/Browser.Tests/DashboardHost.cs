@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Security.Cryptography;
+using LoraPipeline.Testing;
 using Npgsql;
 
 namespace LoraPipeline.Browser.Tests;
@@ -39,7 +38,7 @@ public sealed class DashboardHost : IAsyncLifetime
     private IBrowser? _browser;
     private string? _connectionString;
 
-    public string RepoRoot { get; } = FindRepoRoot();
+    public string RepoRoot { get; } = HostCommand.RepositoryRoot();
 
     public string BaseUrl { get; private set; } = "";
 
@@ -61,7 +60,7 @@ public sealed class DashboardHost : IAsyncLifetime
                 "(or set it to a connection string of a PostgreSQL server yourself).");
         }
 
-        var hostDll = FindHostDll();
+        var hostDll = HostCommand.HostDll(RepoRoot);
         var webRoot = Path.Combine(RepoRoot, "src", "Host", "wwwroot");
         Require(File.Exists(Path.Combine(webRoot, "index.html")), $"The dashboard is not built ({webRoot}/index.html is missing): run scripts/build-client.sh.");
         Require(File.Exists(AxeScript), $"axe-core is missing ({AxeScript}): run scripts/build-client.sh (npm ci installs it).");
@@ -74,7 +73,7 @@ public sealed class DashboardHost : IAsyncLifetime
             File.Delete(old); // only this run's pictures
         }
 
-        var port = FreePort();
+        var port = HostCommand.FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
         _environment = new Dictionary<string, string>
         {
@@ -142,7 +141,7 @@ public sealed class DashboardHost : IAsyncLifetime
     /// <summary>A new user with a fresh API key, made by the Host's own command line (users create).</summary>
     public async Task<string> CreateUserAsync(string name)
     {
-        using var process = StartHost(FindHostDll(), ["users", "create", name], "cli");
+        using var process = StartHost(HostCommand.HostDll(RepoRoot), ["users", "create", name], "cli");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(timeout.Token);
         Require(process.ExitCode == 0, $"'users create {name}' failed with exit code {process.ExitCode}.\n{LogTail()}");
@@ -155,24 +154,7 @@ public sealed class DashboardHost : IAsyncLifetime
 
     private Process StartHost(string hostDll, IEnumerable<string> arguments, string tag)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.Combine(RepoRoot, "src", "Host"), // content root: appsettings and wwwroot
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(hostDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in _environment)
-        {
-            start.Environment[name] = value;
-        }
-
+        var start = HostCommand.StartInfo(RepoRoot, hostDll, _environment, arguments);
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Keep(tag, e.Data);
         process.ErrorDataReceived += (_, e) => Keep(tag, e.Data);
@@ -255,37 +237,6 @@ public sealed class DashboardHost : IAsyncLifetime
         {
             // the log is a convenience only
         }
-    }
-
-    private string FindHostDll()
-    {
-        var configuration = typeof(DashboardHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        var candidates = new[] { configuration, "Release", "Debug" }
-            .Distinct()
-            .Select(c => Path.Combine(RepoRoot, "src", "Host", "bin", c, "net10.0", "LoraPipeline.Host.dll"))
-            .ToList();
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException($"The Host is not built ({candidates[0]} is missing): run dotnet build LoraPipeline.sln -c {configuration}.");
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "LoraPipeline.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No LoraPipeline.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));

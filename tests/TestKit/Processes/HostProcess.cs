@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using LoraPipeline.Testing;
 using Npgsql;
 
 namespace LoraPipeline.TestKit.Processes;
@@ -36,16 +37,7 @@ public sealed class HostProcess : IAsyncDisposable
     public HttpClient Http { get; }
     public int Pid => _process.Id;
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LoraPipeline.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Run from the repository (LoraPipeline.sln not found).");
-    }
+    public static string RepositoryRoot() => HostCommand.RepositoryRoot();
 
     public static async Task<HostProcess> StartAsync(string connectionString, IDictionary<string, string> settings)
     {
@@ -263,37 +255,10 @@ public sealed class HostProcess : IAsyncDisposable
         throw new TimeoutException("The Host did not become ready in 2 minutes.");
     }
 
-    private static ProcessStartInfo Start(string root, Dictionary<string, string> environment, params string[] arguments)
-    {
-        // the same configuration as the code running this (Debug under an IDE, Release under test.sh)
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var hostDll = Path.Combine(root, "src", "Host", "bin", configuration, "net10.0", "LoraPipeline.Host.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.Combine(root, "src", "Host"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(hostDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private static ProcessStartInfo Start(string root, Dictionary<string, string> environment, params string[] arguments) =>
+        HostCommand.StartInfo(root, HostCommand.HostDll(root), environment, arguments);
 
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return start;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => HostCommand.FreePort();
 }
 
 /// <summary>CPU seconds of processes from /proc (Linux).</summary>
