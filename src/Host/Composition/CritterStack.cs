@@ -33,7 +33,17 @@ internal static class CritterStack
         var cluster = builder.Configuration["Cluster:Mode"] ?? "Solo";
         var balanced = string.Equals(cluster, "Balanced", StringComparison.OrdinalIgnoreCase);
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "lorapipeline" }.Build();
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString) { Name = "lorapipeline" };
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            // Without prepared statements every pooled connection's reset (DISCARD ALL) also drops the
+            // plans PL/pgSQL cached for Marten's append function, so each append planned it afresh:
+            // measured 0.57 ms per append without, 0.20 ms with (README "Job creation").
+            dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = builder.Configuration.GetValue("Database:MaxAutoPrepare", 64);
+            dataSourceBuilder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
 
         var marten = builder.Services.AddMarten(opts =>
