@@ -96,6 +96,21 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
         Assert.Equal(ids[0], cancelled["jobs"]!.AsArray().Single()!["id"]!.GetValue<Guid>());
     }
 
+    [Theory]
+    [InlineData("/api/jobs?status=sleeping", "Query string parameter 'status' has the value 'sleeping'; use one of: queued, initializing, running, completed, failed, cancelled.")]
+    [InlineData("/api/jobs?limit=ten", "Query string parameter 'limit' has the value 'ten'; send a whole number.")]
+    public async Task an_unparsable_filter_is_a_400_that_says_what_is_accepted_not_which_dotnet_type(string url, string detail)
+    {
+        var user = await platform.CreateUserAsync();
+        var problem = await (await platform.Host.Scenario(s =>
+        {
+            s.As(user).Get.Url(url);
+            s.StatusCodeShouldBe(400);
+        })).Problem(400);
+        Assert.Equal(detail, problem["detail"]!.GetValue<string>());
+        Assert.Equal(detail, problem["details"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task the_history_lists_every_event_and_rebuilds_the_job_as_of_a_version_or_a_time()
     {
