@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Alba;
 using LoraPipeline.TestKit;
 
@@ -8,12 +9,7 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
     [Fact]
     public async Task marking_read_lowers_the_unread_count_idempotently_and_read_all_clears_it()
     {
-        var user = await platform.CreateUserAsync();
-        await platform.StartJobAsync(user, await platform.ReadyDatasetAsync(user));
-        await platform.ProjectionsCaughtUpAsync();
-
-        var inbox = await platform.GetAsync(user, "/api/notifications");
-        var unread = inbox["unread_count"]!.GetValue<long>();
+        var (user, inbox, unread) = await UserWithARunningJobsInboxAsync();
         Assert.True(unread >= 3, $"expected dataset_ready, job_queued and job_started, got {unread}");
         var newest = inbox["notifications"]!.AsArray();
         Assert.True(newest[0]!["created_at"]!.GetValue<DateTimeOffset>() >= newest[^1]!["created_at"]!.GetValue<DateTimeOffset>());
@@ -39,11 +35,7 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
     [Fact]
     public async Task marks_sent_at_the_same_moment_from_several_tabs_all_succeed_and_count_once()
     {
-        var user = await platform.CreateUserAsync();
-        await platform.StartJobAsync(user, await platform.ReadyDatasetAsync(user));
-        await platform.ProjectionsCaughtUpAsync();
-        var inbox = await platform.GetAsync(user, "/api/notifications");
-        var unread = inbox["unread_count"]!.GetValue<long>();
+        var (user, inbox, unread) = await UserWithARunningJobsInboxAsync();
         var ids = inbox["notifications"]!.AsArray().Take(3).Select(n => n!["id"]!.GetValue<Guid>()).ToList();
 
         // each of three notifications marked five times at once: different ones and the same one race
@@ -53,7 +45,7 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
             s.StatusCodeShouldBeOk();
         }));
         var answers = await Task.WhenAll(marks);
-        Assert.All(answers, a => Assert.True(a.ReadAsJson<System.Text.Json.Nodes.JsonNode>()!["data"]!["read"]!.GetValue<bool>()));
+        Assert.All(answers, a => Assert.True(a.ReadAsJson<JsonNode>()!["data"]!["read"]!.GetValue<bool>()));
         Assert.Equal(unread - 3, (await platform.GetAsync(user, "/api/notifications"))["unread_count"]!.GetValue<long>());
 
         var readAll = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => platform.Host.Scenario(s =>
@@ -61,7 +53,7 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
             s.As(user).Post.Url("/api/notifications/read-all");
             s.StatusCodeShouldBeOk();
         })));
-        Assert.Equal(unread - 3, readAll.Sum(a => a.ReadAsJson<System.Text.Json.Nodes.JsonNode>()!["data"]!["marked"]!.GetValue<long>()));
+        Assert.Equal(unread - 3, readAll.Sum(a => a.ReadAsJson<JsonNode>()!["data"]!["marked"]!.GetValue<long>()));
         await platform.ProjectionsCaughtUpAsync();
         Assert.Equal(0, (await platform.GetAsync(user, "/api/notifications"))["unread_count"]!.GetValue<long>());
     }
@@ -78,6 +70,16 @@ public sealed class when_a_user_reads_notifications(ClusterHost platform) : ICla
         await Isolation.AssertHiddenFromStranger(platform, stranger, $"/api/notifications/{id}/read", $"/api/notifications/{Guid.NewGuid()}/read", HttpMethod.Patch);
         Assert.Equal(0, (await platform.GetAsync(stranger, "/api/notifications"))["unread_count"]!.GetValue<long>());
         Assert.False((await platform.GetAsync(owner, "/api/notifications"))["notifications"]![0]!["read"]!.GetValue<bool>());
+    }
+
+    /// <summary>A user whose dataset is ready and whose job has started, with the inbox that made and its unread count.</summary>
+    private async Task<(TestUser User, JsonNode Inbox, long Unread)> UserWithARunningJobsInboxAsync()
+    {
+        var user = await platform.CreateUserAsync();
+        await platform.StartJobAsync(user, await platform.ReadyDatasetAsync(user));
+        await platform.ProjectionsCaughtUpAsync();
+        var inbox = await platform.GetAsync(user, "/api/notifications");
+        return (user, inbox, inbox["unread_count"]!.GetValue<long>());
     }
 
     [Theory]
