@@ -25,17 +25,24 @@ public sealed class when_artifact_downloads_fail_at_random(FlakyArtifactsHost pl
     public async Task the_model_still_appears_once_complete_and_no_file_is_stored_twice()
     {
         var user = await platform.CreateUserAsync();
-        var (jobId, job) = await platform.CompletedJobAsync(user);
-        var artifactId = ArtifactCollector.ArtifactIdFor(jobId);
-        var external = job["external_job_id"]!.GetValue<string>();
-
-        var attempt = 1;
+        Guid jobId, artifactId;
+        string external;
         ModelArtifact? model;
-        await using (var session = platform.Store.QuerySession(user.Tenant))
+        var jobsTried = 0;
+        do
         {
+            // each download fails at random, so one first attempt in 16 gets all four files: retries are what this test is
+            // about, so take the first job whose first attempt did not finish (8 tries: a 1 in 4 billion chance of none)
+            jobsTried++;
+            var (completedId, job) = await platform.CompletedJobAsync(user);
+            (jobId, artifactId, external) = (completedId, ArtifactCollector.ArtifactIdFor(completedId), job["external_job_id"]!.GetValue<string>());
+            await using var session = platform.Store.QuerySession(user.Tenant);
             model = await session.LoadAsync<ModelArtifact>(artifactId);
         }
+        while (model is { Status: ArtifactStatus.Stored } && jobsTried < 8);
 
+        Assert.Equal(ArtifactStatus.Collecting, model?.Status);
+        var attempt = 1;
         while (model is { Status: ArtifactStatus.Collecting } && attempt < 40)
         {
             attempt++;
@@ -47,7 +54,6 @@ public sealed class when_artifact_downloads_fail_at_random(FlakyArtifactsHost pl
         Assert.NotNull(model);
         Assert.Equal(ArtifactStatus.Stored, model.Status);
         Assert.Equal(4, model.Artifacts.Count);
-        Assert.True(attempt > 1, "with half the downloads failing, one attempt should not have been enough");
 
         await using (var session = platform.Store.QuerySession(user.Tenant))
         {
