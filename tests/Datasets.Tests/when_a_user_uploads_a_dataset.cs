@@ -91,6 +91,25 @@ public sealed class when_a_user_uploads_a_dataset(PlatformHost platform) : IClas
     }
 
     [Fact]
+    public async Task nul_characters_are_line_errors_and_the_dataset_does_not_stay_validating()
+    {
+        // PostgreSQL cannot store U+0000 in JSON: these lines once left the dataset "validating" for good
+        var user = await platform.CreateUserAsync();
+        var file = Encoding.UTF8.GetBytes(string.Join('\n',
+            """{"messages": [{"role": "user", "content": "a\u0000b"}, {"role": "assistant", "content": "ok"}]}""",
+            """{"messages": [{"role": "user", "content": "a literal \\u0000 is text"}, {"role": "assistant", "content": "ok"}]}""",
+            """{"messages": [{"role": "us\u0000er", "content": "hi"}, {"role": "assistant", "content": "ok"}]}""") + "\n");
+
+        var dataset = await platform.UploadAndValidateAsync(user, file, "nul");
+
+        Assert.Equal("error", dataset["status"]!.GetValue<string>());
+        var errors = dataset["validation_errors"]!.AsArray();
+        Assert.Equal([(1L, "nul_character"), (3L, "nul_character")], errors.Select(e => (e!["line"]!.GetValue<long>(), e["code"]!.GetValue<string>())));
+        Assert.Contains("byte 45", errors[0]!["error"]!.GetValue<string>());
+        Assert.Contains("Remove the NUL", errors[1]!["suggestion"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_binary_file_is_refused_with_415_and_nothing_is_kept()
     {
         var user = await platform.CreateUserAsync();

@@ -49,6 +49,22 @@ public sealed class FileLevelTests
     }
 
     [Fact]
+    public async Task A_raw_nul_byte_is_a_nul_character_error_and_an_escaped_backslash_before_u0000_is_not()
+    {
+        var withNul = Encoding.UTF8.GetBytes("""{"messages": [{"role": "user", "content": "a?b"}, {"role": "assistant", "content": "x"}]}""");
+        withNul[Array.IndexOf(withNul, (byte)'?')] = 0;
+        const string literal = """{"messages": [{"role": "user", "content": "the text \\u0000"}, {"role": "assistant", "content": "x"}]}""";
+        var file = Encoding.UTF8.GetBytes(ValidLine + "\n").Concat(withNul).Concat(Encoding.UTF8.GetBytes("\n" + literal + "\n")).ToArray();
+
+        var run = await ValidateAsync(file);
+
+        var error = Assert.Single(run.SinkErrors);
+        Assert.Equal((2L, ErrorCodes.NulCharacter), (error.Line, error.Code));
+        Assert.Contains("byte 45", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, run.Outcome.Statistics.TotalTrainingPairs);
+    }
+
+    [Fact]
     public async Task Invalid_utf8_names_the_byte_and_its_column()
     {
         // "Café" saved as Windows-1252: é is the single byte 0xE9.

@@ -17,6 +17,7 @@ public sealed record ValidationIssue(
 internal static class ErrorCodes
 {
     public const string InvalidUtf8 = "invalid_utf8";
+    public const string NulCharacter = "nul_character";
     public const string InvalidJson = "invalid_json";
     public const string NotAnObject = "not_an_object";
     public const string MissingMessages = "missing_messages";

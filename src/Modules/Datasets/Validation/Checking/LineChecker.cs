@@ -66,6 +66,14 @@ internal sealed class LineChecker
             return;
         }
 
+        if (NulCharacter.Find(line) is { } column)
+        {
+            result.Errors.Add(new ValidationIssue(lineNumber, ErrorCodes.NulCharacter,
+                $"The line contains a NUL character (U+0000) at byte {column + 1:N0}; text with NUL characters cannot be stored or trained on.",
+                "Remove the NUL characters (raw 0x00 bytes or \\u0000 escapes); they usually come from a binary file or a broken export."));
+            return;
+        }
+
         _lineIssues.StartLine(lineNumber);
         var figures = Parse(line);
         result.Errors.AddRange(_lineIssues.Errors);
