@@ -45,6 +45,7 @@ internal static class HttpSurface
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseJsonBodyLimit();
+        app.UseJsonObjectBodies();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseRouting(); // after static files: the dashboard fallback must not swallow /assets/*

@@ -106,10 +106,16 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
         try
         {
             File.Delete(path);
+            // a blob's folder (user/dataset) holds only that blob: do not leave it behind empty
+            if (System.IO.Path.GetDirectoryName(path) is { } folder && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+            {
+                Directory.Delete(folder);
+            }
         }
         catch (IOException)
         {
-            // best effort: a leftover temp file is swept by the next write of the same name
+            // best effort: a leftover temp file is swept by the next write of the same name; a folder
+            // that gained a file meanwhile stays
         }
     }
 }

@@ -52,7 +52,16 @@ public static class UploadDatasetEndpoint
         {
             // the reader's own limit (128 MiB by default) sits above ours, so ours answers first
             var reader = new MultipartReader(boundary, http.Request.Body) { BodyLengthLimit = limits.MaxUploadBytes + FormOverheadBytes };
-            await ReadFormAsync(reader, form, location, blobs, limits.MaxUploadBytes, ct);
+            try
+            {
+                await ReadFormAsync(reader, form, location, blobs, limits.MaxUploadBytes, ct);
+            }
+            catch (IOException e) when (!ct.IsCancellationRequested && e.Message.StartsWith("Unexpected end of", StringComparison.Ordinal))
+            {
+                // the body ended before the multipart's closing boundary: a cut-off or malformed upload
+                throw ApiProblems.BadRequest("Malformed upload",
+                    "The multipart body ended before its closing boundary; send the whole form (curl -F file=@data.jsonl -F name=...).");
+            }
             var errors = form.Validate();
             if (errors.Any)
             {
@@ -193,10 +202,10 @@ public static class UploadDatasetEndpoint
             switch (field)
             {
                 case "name":
-                    Name = UploadRules.CleanText(value);
+                    Name = UserText.Clean(value);
                     break;
                 case "description":
-                    Description = string.IsNullOrWhiteSpace(value) ? null : UploadRules.CleanText(value);
+                    Description = string.IsNullOrWhiteSpace(value) ? null : UserText.Clean(value);
                     break;
                 case "format":
                     _rawFormat = value.Trim();
