@@ -123,6 +123,10 @@ public sealed class when_a_job_completes(ClusterHost platform) : IClassFixture<C
 
         var renamed = await (await platform.Host.Scenario(s => s.As(user).Patch.Json(new { name = "Support bot v1" }).ToUrl($"/api/models/{id}"))).Data();
         Assert.Equal("Support bot v1", renamed["name"]!.GetValue<string>());
+        // control characters (a NUL once made this a 500: PostgreSQL refuses it in JSON) are dropped like in dataset names
+        var cleaned = await (await platform.Host.Scenario(s => s.As(user).Patch.Json(new { name = "Support\u0000 bot \u001b[31mv2\u0007" }).ToUrl($"/api/models/{id}"))).Data();
+        Assert.Equal("Support bot [31mv2", cleaned["name"]!.GetValue<string>());
+        await platform.Host.Scenario(s => s.As(user).Patch.Json(new { name = "Support bot v1" }).ToUrl($"/api/models/{id}"));
 
         var byQuality = await (await platform.Host.Scenario(s => s.As(user).Get.Url("/api/models?sort=quality"))).Data();
         Assert.Equal(id, byQuality["models"]![0]!["id"]!.GetValue<Guid>());

@@ -73,9 +73,10 @@ public static class UpdateModelEndpoint
         }
 
         var errors = new FieldErrors();
-        var name = body.Name?.Trim() ?? model.Name;
+        var name = body.Name is { } asked ? UserText.Clean(asked) : model.Name;
+        var description = body.Description is { } text ? UserText.Clean(text) : model.Description;
         errors.RequireText("name", name, MaxNameLength);
-        if (body.Description is { Length: > MaxDescriptionLength })
+        if (description is { Length: > MaxDescriptionLength })
         {
             errors.Add("description", $"must be at most {MaxDescriptionLength} characters");
         }
@@ -85,7 +86,7 @@ public static class UpdateModelEndpoint
             throw ApiProblems.Validation(errors);
         }
 
-        stream.AppendOne(new ModelArtifactRenamed(id, name, body.Description ?? model.Description, clock.GetUtcNow()));
+        stream.AppendOne(new ModelArtifactRenamed(id, name, description, clock.GetUtcNow()));
         await session.SaveChangesAsync(ct);
         return Api.Ok((await session.LoadAsync<ModelArtifact>(id, ct))!);
     }

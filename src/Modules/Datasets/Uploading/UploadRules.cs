@@ -70,9 +70,4 @@ internal static class UploadRules
 
         return result.Length <= MaxFileNameLength ? result : result[..MaxFileNameLength];
     }
-
-    /// <summary>Trims and removes control characters; names are shown in lists and notifications.</summary>
-    public static string CleanText(string value) =>
-        new(value.Trim().Where(c => !char.IsControl(c) || c is '\n' or '\t').ToArray());
-
 }
