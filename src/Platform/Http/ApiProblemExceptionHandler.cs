@@ -7,7 +7,8 @@ namespace LoraPipeline.Platform.Http;
 /// <summary>
 /// Turns the exceptions that mean "bad request" into problem documents instead of 500s:
 /// our own <see cref="ApiProblemException"/>, Kestrel's body-size limit (413), the multipart
-/// limits (413) and unreadable JSON (400). Anything else stays a 500, which is a bug.
+/// limits (413), unreadable JSON (400) and a change that lost a race with another request (409).
+/// Anything else stays a 500, which is a bug.
 /// </summary>
 public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -23,6 +24,10 @@ public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) 
                 Describe(StatusCodes.Status413PayloadTooLarge, "Payload too large", invalid.Message),
             InvalidDataException invalid => Describe(StatusCodes.Status400BadRequest, "Malformed request body", invalid.Message),
             JsonException json => Describe(StatusCodes.Status400BadRequest, "Malformed JSON", json.Message),
+            // two requests changed the same stream or document at once (a double click): the first won
+            _ when LostRace(exception) =>
+                Describe(StatusCodes.Status409Conflict, "Changed at the same moment",
+                    "Another request changed this resource at the same moment and was applied first; read it again and repeat this request if it is still needed."),
             _ => null,
         };
 
@@ -44,6 +49,20 @@ public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) 
             Exception = exception,
             ProblemDetails = problem,
         });
+    }
+
+    private static bool LostRace(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is JasperFx.Events.EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException
+                or Marten.Exceptions.ExistingStreamIdCollisionException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ProblemDetails Describe(int status, string title, string detail)
