@@ -110,6 +110,13 @@ internal static class CritterStack
             opts.OnException<EventStreamUnexpectedMaxEventIdException>()
                 .RetryWithCooldown(10.Milliseconds(), 25.Milliseconds(), 50.Milliseconds(), 100.Milliseconds(), 250.Milliseconds(), 500.Milliseconds());
 
+            // PostgreSQL restarting or failing over, a network blip, a command time-out: without a rule
+            // the message goes straight to the error queue, and a job whose poll was lost stays
+            // "running" for good. Retry in place, then later, before giving up.
+            opts.OnException(IsTransientDatabaseFailure)
+                .RetryWithCooldown(100.Milliseconds(), 500.Milliseconds(), 2.Seconds())
+                .Then.ScheduleRetry(10.Seconds(), 30.Seconds(), 1.Minutes(), 5.Minutes());
+
             var codegen = builder.Configuration["Wolverine:CodegenMode"];
             if (Enum.TryParse<TypeLoadMode>(codegen, ignoreCase: true, out var mode))
             {
@@ -118,5 +125,18 @@ internal static class CritterStack
         });
 
         return builder;
+    }
+
+    private static bool IsTransientDatabaseFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
