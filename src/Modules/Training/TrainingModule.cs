@@ -34,7 +34,7 @@ public static class TrainingModule
             .ValidateOnStart();
         services.AddOptions<GpuClusterOptions>().BindConfiguration(GpuClusterOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "GpuCluster:ApiKey is required (run.sh generates one for development).")
-            .Validate(o => !o.UseCallbacks || o.CallbackSecret.Length >= 16, "GpuCluster:CallbackSecret needs at least 16 characters when callbacks are on.")
+            .Validate(o => !o.UseCallbacks || o.CallbackSecret.Length >= GpuClusterOptions.MinCallbackSecretLength, "GpuCluster:CallbackSecret needs at least 16 characters when callbacks are on.")
             .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.MaxConsecutiveStatusFailures > 0, "GpuCluster: intervals and limits must be positive.")
             .Validate(o => o.IsSimulated || Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _), "GpuCluster:BaseUrl must be an absolute URL in External mode.")
             .ValidateOnStart();

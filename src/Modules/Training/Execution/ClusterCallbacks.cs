@@ -63,6 +63,12 @@ public static class ClusterCallbackEndpoint
     public static async Task<IResult> Receive(
         Guid userId, Guid jobId, HttpContext http, IMessageBus bus, IOptions<GpuClusterOptions> options, TimeProvider clock, CancellationToken ct)
     {
+        if (options.Value.CallbackSecret.Length < GpuClusterOptions.MinCallbackSecretLength)
+        {
+            // with callbacks off no secret is required, and a signature under an empty key proves nothing
+            throw ApiProblems.NotFound("Callback endpoint");
+        }
+
         if (http.Request.ContentLength > MaxBodyBytes)
         {
             throw new ApiProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", "A callback body may have at most 1 MiB.");

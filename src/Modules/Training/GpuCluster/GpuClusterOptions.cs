@@ -14,6 +14,9 @@ public sealed class GpuClusterOptions
     /// <summary>Bearer key for the cluster (a secret: configured, never logged).</summary>
     public string ApiKey { get; set; } = "";
 
+    /// <summary>Shorter secrets are refused: at start-up when callbacks are on, by the callback endpoint always.</summary>
+    public const int MinCallbackSecretLength = 16;
+
     /// <summary>HMAC secret the cluster signs its callbacks with (a secret).</summary>
     public string CallbackSecret { get; set; } = "";
 
