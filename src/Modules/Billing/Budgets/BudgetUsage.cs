@@ -33,12 +33,13 @@ public sealed record BudgetUsage(
         var accruing = (await jobs.AccruingCostsAsync(userId, ct)).Sum(j => j.CurrentCost);
         var used = spent + accruing;
         var limit = budget?.MonthlyLimit;
+        // the percentage is rounded for display only: $999.50 of $1,000 shows 100.0 but is not exceeded
         decimal? percent = limit is > 0 ? Math.Round(100m * used / limit.Value, 1) : null;
-        var status = percent switch
+        var status = limit switch
         {
-            null => BudgetStatus.None,
-            >= 100 => BudgetStatus.Exceeded,
-            >= WarningPercent => BudgetStatus.Warning,
+            not > 0 => BudgetStatus.None,
+            { } l when used >= l => BudgetStatus.Exceeded,
+            { } l when 100m * used >= WarningPercent * l => BudgetStatus.Warning,
             _ => BudgetStatus.Ok,
         };
         return new BudgetUsage(limit, budget?.HardLimit ?? false, MonthOf(now), spent, accruing, used, percent, status);
