@@ -103,6 +103,25 @@ public sealed class when_a_user_configures_a_job(ClusterHost platform) : IClassF
     }
 
     [Fact]
+    public async Task a_dataset_with_only_validation_examples_cannot_be_estimated_or_trained_on()
+    {
+        var user = await platform.CreateUserAsync();
+        const string line = """{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}], "split": "validation"}""";
+        var dataset = await platform.UploadAndValidateAsync(user, line + "\n" + line + "\n");
+        Assert.Equal("ready", dataset["status"]!.GetValue<string>());
+
+        foreach (var url in new[] { "/api/jobs/estimate", "/api/jobs" })
+        {
+            var result = await platform.Host.Scenario(s =>
+            {
+                s.As(user).Post.Json(new { dataset_id = dataset["id"]!.GetValue<Guid>(), gpu_config = new { type = "H100", count = 1 } }).ToUrl(url);
+                s.StatusCodeShouldBe(400);
+            });
+            Assert.Contains("no training examples", (await result.Problem(400))["details"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task out_of_range_values_name_every_field_and_its_range()
     {
         var user = await platform.CreateUserAsync();

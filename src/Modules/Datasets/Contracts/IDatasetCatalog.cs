@@ -30,6 +30,8 @@ public sealed record DatasetForTraining(
     public string? NotReadyReason => (Status, TrainingReady, Deleted) switch
     {
         (_, _, true) => "The dataset was deleted.",
+        ("ready", true, _) when TotalTrainingPairs == 0 =>
+            "The dataset has no training examples (every example is in the validation split); add examples without \"split\": \"validation\".",
         ("ready", true, _) => null,
         ("validating", _, _) => "The dataset is still being validated; try again when its status is 'ready'.",
         ("error", _, _) => "The dataset failed validation; fix the errors listed at GET /api/datasets/{id}/errors and upload it again.",
