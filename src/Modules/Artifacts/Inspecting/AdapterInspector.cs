@@ -134,7 +134,16 @@ public static class AdapterInspector
     public static AdapterDescription Describe(AdapterConfig? config, SafetensorsHeader? header) => new(
         config?.PeftType, config?.BaseModel, config?.Rank, config?.Alpha, config?.TargetModules ?? [],
         header?.Tensors.Count ?? 0, header?.ParameterCount ?? 0,
-        header?.Tensors.Select(t => t.DType).Distinct().SingleOrDefault());
+        DTypeOf(header));
+
+    /// <summary>One dtype, or "mixed" (a full-precision module saved beside bf16 LoRA weights is common).</summary>
+    private static string? DTypeOf(SafetensorsHeader? header) =>
+        header?.Tensors.Select(t => t.DType).Distinct().ToList() switch
+        {
+            null or [] => null,
+            [var only] => only,
+            _ => "mixed",
+        };
 
     private static string? CheckOffsets(List<TensorInfo> tensors, long dataLength)
     {
