@@ -140,6 +140,8 @@ public sealed class when_hostile_requests_arrive(HostileInputHost platform) : IC
         // query strings
         new("negative limit", 400, (s, _) => s.Get.Url("/api/jobs?limit=-1")),
         new("SQL in a status filter", 400, (s, _) => s.Get.Url("/api/jobs?status=running'%20OR%201=1--")),
+        new("a number as a job status", 400, (s, _) => s.Get.Url("/api/jobs?status=2")),
+        new("a list of dataset statuses", 400, (s, _) => s.Get.Url("/api/datasets?status=validating,ready")),
         new("page that is not a number", 400, (s, _) => s.Get.Url("/api/datasets?page=abc")),
         new("script as as_of", 400, (s, h) => s.Get.Url($"/api/jobs/{h.Job}?as_of=%3Cscript%3E")),
         new("February 30th", 400, (s, _) => s.Get.Url("/api/costs?start_date=2026-02-30&end_date=2026-03-01")),

@@ -31,10 +31,12 @@ public static class ListDatasetsEndpoint
 {
     /// <summary>The caller's datasets, newest first; deleted ones are hidden.</summary>
     [WolverineGet("/api/datasets", OperationId = "ListDatasets"), Tags("Datasets")]
-    public static async Task<ApiResponse<DatasetList>> List(IQuerySession session, int? page, int? limit, DatasetStatus? status, CancellationToken ct)
+    public static async Task<ApiResponse<DatasetList>> List(
+        IQuerySession session, HttpRequest request, int? page, int? limit, DatasetStatus? status, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var (p, l) = PageRequest.Resolve(page, limit, errors);
+        errors.RequireName<DatasetStatus>(request, "status");
         if (errors.Any)
         {
             throw ApiProblems.Validation(errors);

@@ -21,10 +21,12 @@ public static class ListJobsEndpoint
 {
     /// <summary>The caller's jobs, newest first, with their dataset's name, format and pairs.</summary>
     [WolverineGet("/api/jobs", OperationId = "ListJobs"), Tags("Jobs")]
-    public static async Task<ApiResponse<JobList>> List(IQuerySession session, int? page, int? limit, JobStatus? status, CancellationToken ct)
+    public static async Task<ApiResponse<JobList>> List(
+        IQuerySession session, HttpRequest request, int? page, int? limit, JobStatus? status, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var (p, l) = PageRequest.Resolve(page, limit, errors);
+        errors.RequireName<JobStatus>(request, "status");
         if (errors.Any)
         {
             throw ApiProblems.Validation(errors);
