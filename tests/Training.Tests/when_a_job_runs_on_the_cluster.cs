@@ -137,18 +137,28 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
     }
 
     [Fact]
-    public async Task a_dataset_with_an_active_job_cannot_be_deleted()
+    public async Task a_dataset_with_an_active_job_cannot_be_deleted_or_validated_again()
     {
         var user = await platform.CreateUserAsync();
         var datasetId = await platform.ReadyDatasetAsync(user);
         await platform.CreateJobAsync(user, datasetId);
 
-        var result = await platform.Host.Scenario(s =>
+        var deleted = await platform.Host.Scenario(s =>
         {
             s.As(user).Delete.Url($"/api/datasets/{datasetId}");
             s.StatusCodeShouldBe(409);
         });
-        Assert.Equal("Dataset in use", (await result.Problem(409))["error"]!.GetValue<string>());
+        Assert.Equal("Dataset in use", (await deleted.Problem(409))["error"]!.GetValue<string>());
+
+        // a new validation run would make the dataset "validating", or "error" in the other format, under the job
+        var revalidated = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Json(new { format = "brightrun_lora_v3" }).ToUrl($"/api/datasets/{datasetId}/validate");
+            s.StatusCodeShouldBe(409);
+        });
+        Assert.Equal("Dataset in use", (await revalidated.Problem(409))["error"]!.GetValue<string>());
+        var dataset = await (await platform.Host.Scenario(s => s.As(user).Get.Url($"/api/datasets/{datasetId}"))).Data();
+        Assert.Equal(("ready", "brightrun_lora_v4"), (dataset["status"]!.GetValue<string>(), dataset["format"]!.GetValue<string>()));
     }
 
     private async Task<JsonNode> ClusterStatusAsync(string externalJobId)

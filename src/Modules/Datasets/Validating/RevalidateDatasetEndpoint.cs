@@ -1,6 +1,9 @@
+using System.Security.Claims;
+using LoraPipeline.Datasets.Contracts;
 using LoraPipeline.Datasets.Model;
 using LoraPipeline.Datasets.Validation;
 using LoraPipeline.Platform.Http;
+using LoraPipeline.Platform.Identity;
 using Marten;
 using Wolverine;
 using Wolverine.Http;
@@ -17,14 +20,21 @@ public static class RevalidateDatasetEndpoint
 
     /// <summary>Validate again, for instance after choosing the other format or another maximum length.</summary>
     [WolverinePost("/api/datasets/{id}/validate", OperationId = "RevalidateDataset"), Tags("Datasets")]
-    public static async Task<IResult> Revalidate(Guid id, RevalidateDataset body, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Revalidate(
+        Guid id, RevalidateDataset body, ClaimsPrincipal caller, IDocumentSession session, IDatasetUsage usage, IMessageBus bus, TimeProvider clock,
+        CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<Dataset>(id, ct);
         var dataset = stream.Aggregate ?? throw ApiProblems.NotFound("Dataset");
+        if (dataset.DeletedAt is null && await usage.HasActiveJobsAsync(caller.UserId(), id, ct))
+        {
+            // a new run makes the dataset "validating" (or "error") under a job that is training on it
+            throw ApiProblems.Conflict("Dataset in use", "A training job of this dataset is queued or running; cancel it or wait for it to end, then validate again.");
+        }
 
         var errors = new FieldErrors();
         var format = body.Format ?? dataset.Format;
-        if (!DatasetFormats.TryParse(format, out _))
+        if (!DatasetFormats.TryParse(format, out var parsed))
         {
             errors.Add("format", $"must be {DatasetFormats.V4WireName} or {DatasetFormats.V3WireName}");
         }
@@ -36,7 +46,8 @@ public static class RevalidateDatasetEndpoint
             throw ApiProblems.Validation(errors);
         }
 
-        var requested = Decide(dataset, format, maxLength, clock.GetUtcNow());
+        // "" parses as the default format: store the name it stands for
+        var requested = Decide(dataset, parsed!.Value.ToWireName(), maxLength, clock.GetUtcNow());
         stream.AppendOne(requested);
         await bus.PublishAsync(new ValidateDataset(id, requested.Run));
         await session.SaveChangesAsync(ct);
