@@ -36,6 +36,7 @@ public static class ScenarioExtensions
         var json = await result.Json();
         Assert.Equal(status, json["status"]!.GetValue<int>());
         Assert.False(string.IsNullOrWhiteSpace(json["title"]?.GetValue<string>()), "problem without title");
+        Assert.StartsWith("https://tools.ietf.org/html/rfc", json["type"]?.GetValue<string>() ?? "problem without type");
         Assert.False(string.IsNullOrWhiteSpace(json["error"]?.GetValue<string>()), "problem without error");
         Assert.NotNull(json["details"]);
         return json;

@@ -121,6 +121,27 @@ public sealed class when_a_user_configures_a_job(ClusterHost platform) : IClassF
         }
     }
 
+    [Theory]
+    [InlineData("""{"dataset_id": 5}""", "'dataset_id'", "send an id (a GUID)")]
+    [InlineData("""{"gpu_config": {"type": "H100", "count": true}}""", "'gpu_config.count'", "send a whole number")]
+    [InlineData("""{"hyperparameters": {"learning_rate": "fast"}}""", "'hyperparameters.learning_rate'", "send a number")]
+    [InlineData("""{"gpu_config": "H100"}""", "'gpu_config'", "send an object")]
+    public async Task a_field_of_the_wrong_type_is_named_with_what_it_accepts_not_a_dotnet_type(string body, string field, string accepted)
+    {
+        var user = await platform.CreateUserAsync();
+        var result = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Text(body).ToUrl("/api/jobs/estimate");
+            s.ConfigureHttpContext(c => c.Request.ContentType = "application/json");
+            s.StatusCodeShouldBe(400);
+        });
+
+        var problem = await result.Problem(400);
+        var detail = problem["detail"]!.GetValue<string>();
+        Assert.Equal($"The JSON field {field} has a value of the wrong type: {accepted}.", detail);
+        Assert.Equal(("Malformed JSON", detail), (problem["error"]!.GetValue<string>(), problem["details"]!.GetValue<string>()));
+    }
+
     [Fact]
     public async Task out_of_range_values_name_every_field_and_its_range()
     {
