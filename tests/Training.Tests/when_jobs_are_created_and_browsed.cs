@@ -139,6 +139,14 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
             s.StatusCodeShouldBe(400);
         });
         await bad.Problem(400);
+
+        var pastTheEnd = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Get.Url($"/api/jobs/{id}?as_of={events.Count + 50}");
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.Equal($"as_of={events.Count + 50} is past the end of the job's history: its last version is {events.Count}.",
+            (await pastTheEnd.Problem(400))["details"]!.GetValue<string>());
     }
 
     [Fact]

@@ -65,9 +65,14 @@ public static class GetJobEndpoint
         };
         if (job is null)
         {
-            throw asOf is null || await session.LoadAsync<TrainingJob>(id, ct) is null
-                ? ApiProblems.NotFound("Job")
-                : ApiProblems.BadRequest("Nothing at that point", "The job did not exist yet at the version or time given in as_of.");
+            if (asOf is null || await session.LoadAsync<TrainingJob>(id, ct) is not { } current)
+            {
+                throw ApiProblems.NotFound("Job");
+            }
+
+            throw asOf.Version is { } past && past > current.Version
+                ? ApiProblems.BadRequest("Nothing at that point", $"as_of={past} is past the end of the job's history: its last version is {current.Version}.")
+                : ApiProblems.BadRequest("Nothing at that point", "The job did not exist yet at the time given in as_of.");
         }
 
         var recent = await session.Query<JobMetricPoint>()
