@@ -5,8 +5,11 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Training.History;
 
-/// <summary>One event of a job's stream as the audit history shows it.</summary>
-public sealed record JobEvent(long Sequence, long Version, string Type, DateTimeOffset Timestamp, object Data);
+/// <summary>
+/// One event of a job's stream as the audit history shows it. Not the store-wide sequence number: its
+/// gaps would tell a user how busy everyone else is.
+/// </summary>
+public sealed record JobEvent(long Version, string Type, DateTimeOffset Timestamp, object Data);
 
 public sealed record JobHistory(Guid JobId, IReadOnlyList<JobEvent> Events);
 
@@ -23,7 +26,7 @@ public static class JobEventsEndpoint
         }
 
         var history = events
-            .Select(e => new JobEvent(e.Sequence, e.Version, e.EventTypeName, e.Timestamp, e.Data))
+            .Select(e => new JobEvent(e.Version, e.EventTypeName, e.Timestamp, e.Data))
             .ToList();
         return Api.Ok(new JobHistory(id, history));
     }

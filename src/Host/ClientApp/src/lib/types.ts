@@ -211,7 +211,6 @@ export interface JobDetails {
 }
 
 export interface JobEvent {
-  sequence: number;
   version: number;
   type: string;
   timestamp: string;

@@ -275,7 +275,7 @@ function timeline(events: JobEvent[]): TimelineEntry[] {
       continue;
     }
     entries.push({
-      key: `${e.type}:${e.sequence}`,
+      key: `${e.type}:${e.version}`,
       title: eventTitles[e.type] ?? titleCase(e.type),
       detail: describe(e, 1),
       at: e.timestamp,
