@@ -26,11 +26,6 @@ public static class RevalidateDatasetEndpoint
     {
         var stream = await session.Events.FetchForWriting<Dataset>(id, ct);
         var dataset = stream.Aggregate ?? throw ApiProblems.NotFound("Dataset");
-        if (dataset.DeletedAt is null && await usage.HasActiveJobsAsync(caller.UserId(), id, ct))
-        {
-            // a new run makes the dataset "validating" (or "error") under a job that is training on it
-            throw ApiProblems.Conflict("Dataset in use", "A training job of this dataset is queued or running; cancel it or wait for it to end, then validate again.");
-        }
 
         var errors = new FieldErrors();
         var format = body.Format ?? dataset.Format;
@@ -44,6 +39,12 @@ public static class RevalidateDatasetEndpoint
         if (errors.Any)
         {
             throw ApiProblems.Validation(errors);
+        }
+
+        if (dataset.DeletedAt is null && await usage.HasActiveJobsAsync(caller.UserId(), id, ct))
+        {
+            // a new run makes the dataset "validating" (or "error") under a job that is training on it
+            throw ApiProblems.Conflict("Dataset in use", "A training job of this dataset is queued or running; cancel it or wait for it to end, then validate again.");
         }
 
         // "" parses as the default format: store the name it stands for
