@@ -112,6 +112,23 @@ public sealed class when_a_user_browses_and_manages_datasets(PlatformHost platfo
     }
 
     [Fact]
+    public async Task a_bare_post_validates_again_with_the_current_settings()
+    {
+        // curl -X POST .../validate sends neither a body nor a content type: every field is optional, so it is {}
+        var user = await platform.CreateUserAsync();
+        var dataset = await platform.UploadAndValidateAsync(user, DatasetUploads.CleanJsonl(2));
+        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<Wolverine.IMessageContext, Task>)(async _ =>
+            await platform.Host.Scenario(s =>
+            {
+                s.As(user).Post.Url($"/api/datasets/{dataset["id"]}/validate");
+                s.StatusCodeShouldBe(202);
+            })));
+
+        var after = await (await platform.Host.Scenario(s => s.As(user).Get.Url($"/api/datasets/{dataset["id"]}"))).Data();
+        Assert.Equal(("ready", 2, "brightrun_lora_v4"), (after["status"]!.GetValue<string>(), after["validation_run"]!.GetValue<int>(), after["format"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task revalidation_with_an_out_of_range_limit_names_the_field()
     {
         var user = await platform.CreateUserAsync();
