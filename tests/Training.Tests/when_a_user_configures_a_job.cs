@@ -140,6 +140,8 @@ public sealed class when_a_user_configures_a_job(ClusterHost platform) : IClassF
         var detail = problem["detail"]!.GetValue<string>();
         Assert.Equal($"The JSON field {field} has a value of the wrong type: {accepted}.", detail);
         Assert.Equal(("Malformed JSON", detail), (problem["error"]!.GetValue<string>(), problem["details"]!.GetValue<string>()));
+        Assert.True(problem["byte_position_in_line"]!.GetValue<long>() > 0); // snake_case like the rest of the API
+        Assert.Null(problem["bytePositionInLine"]);
     }
 
     [Fact]

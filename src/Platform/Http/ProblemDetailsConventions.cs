@@ -34,6 +34,14 @@ public static partial class ProblemDetailsConventions
                 : $"The JSON field '{field}' has a value of the wrong type: {accepted}.";
         }
 
+        foreach (var (camel, snake) in new[] { ("lineNumber", "line_number"), ("bytePositionInLine", "byte_position_in_line") })
+        {
+            if (problem.Extensions.Remove(camel, out var position))
+            {
+                problem.Extensions[snake] = position; // Wolverine's, for malformed JSON: snake_case like the rest of the API
+            }
+        }
+
         if (problem.Type?.StartsWith("https://httpstatuses.com/", StringComparison.Ordinal) == true)
         {
             problem.Type = null; // Wolverine's own, for malformed JSON: use the RFC's like every other problem
@@ -118,9 +126,7 @@ public static partial class ProblemDetailsConventions
         _ => "send a valid value",
     };
 
-    private static Type? FindEnum(string typeName) => AppDomain.CurrentDomain.GetAssemblies()
-        .Select(assembly => assembly.GetType(typeName, throwOnError: false))
-        .FirstOrDefault(type => type is { IsEnum: true });
+    private static Type? FindEnum(string typeName) => FindType(typeName) is { IsEnum: true } type ? type : null;
 
     private static string ReasonFor(int? status) => status switch
     {
