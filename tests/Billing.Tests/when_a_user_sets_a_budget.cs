@@ -68,6 +68,26 @@ public sealed class when_a_user_sets_a_budget(ClusterHost platform) : IClassFixt
     }
 
     [Fact]
+    public async Task a_hard_limit_counts_what_unfinished_jobs_are_still_expected_to_cost()
+    {
+        var user = await platform.CreateUserAsync();
+        var dataset = await platform.ReadyDatasetAsync(user);
+        var body = new { dataset_id = dataset, preset_id = "fast", gpu_config = new { type = "A100-80GB", count = 1 }, hyperparameters = new { epochs = 2, batch_size = 4 } };
+        var estimate = (await (await platform.Host.Scenario(s => s.As(user).Post.Json(body).ToUrl("/api/jobs/estimate"))).Data())["estimated_cost"]!.GetValue<decimal>();
+        await SetAsync(user, new { monthly_limit = Math.Round(estimate * 1.5m, 2), hard_limit = true });
+
+        await platform.StartJobAsync(user, dataset); // nothing spent yet: admitted
+        // nothing spent yet either, but the first job will cost about its estimate: two do not fit in 1.5
+        var refused = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Json(body).ToUrl("/api/jobs");
+            s.StatusCodeShouldBe(402);
+        });
+        Assert.Contains($"${estimate:0.00} still expected from unfinished jobs", (await refused.Problem(402))["details"]!.GetValue<string>());
+        Assert.Equal(1, (await platform.GetAsync(user, "/api/jobs"))["pagination"]!["total"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task a_budget_can_be_read_changed_and_removed_and_bad_values_are_refused()
     {
         var user = await platform.CreateUserAsync();

@@ -6,7 +6,8 @@ namespace LoraPipeline.Billing.Budgets;
 
 /// <summary>
 /// With a hard limit, a job whose estimate would take this month's spending (recorded plus
-/// accruing) over the budget is refused, saying by how much.
+/// accruing) and what unfinished jobs are still expected to cost over the budget is refused,
+/// saying by how much. Creates racing each other are not serialised (README, Known limits).
 /// </summary>
 internal sealed class BudgetAdmission(IDocumentStore store, ITrainingJobs jobs, TimeProvider clock) : IJobAdmission
 {
@@ -20,12 +21,15 @@ internal sealed class BudgetAdmission(IDocumentStore store, ITrainingJobs jobs, 
         }
 
         var usage = await BudgetUsage.ComputeAsync(session, budget, jobs, userId, clock.GetUtcNow(), ct);
-        if (usage.Used + estimatedCost <= limit)
+        // unfinished jobs will spend about their estimates: without them, ten jobs created back to back all passed
+        var reserved = await jobs.RemainingEstimatesAsync(userId, ct);
+        if (usage.Used + reserved + estimatedCost <= limit)
         {
             return null;
         }
 
-        return $"This job's estimated ${estimatedCost:0.00} on top of ${usage.Used:0.00} used in {usage.Month} exceeds the hard monthly budget of ${limit:0.00}. " +
-               "Raise the budget (PUT /api/budget) or choose a cheaper configuration.";
+        var unfinished = reserved > 0 ? $" and ${reserved:0.00} still expected from unfinished jobs" : "";
+        return $"This job's estimated ${estimatedCost:0.00} on top of ${usage.Used:0.00} used{unfinished} in {usage.Month} exceeds the hard monthly budget of ${limit:0.00}. " +
+               "Raise the budget (PUT /api/budget), wait for running jobs to finish, or choose a cheaper configuration.";
     }
 }

@@ -32,6 +32,16 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
         var now = clock.GetUtcNow();
         return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
     }
+
+    public async Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        var unfinished = await session.Query<TrainingJob>()
+            .Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running)
+            .ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return unfinished.Sum(j => Math.Max(0m, j.EstimatedTotalCost - j.CostAt(now)));
+    }
 }
 
 /// <summary>Datasets asks before deleting: a queued, initializing or running job uses its dataset.</summary>

@@ -24,6 +24,12 @@ public interface ITrainingJobs
 
     /// <summary>The cost accruing right now on the user's running jobs.</summary>
     Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct);
+
+    /// <summary>
+    /// What the user's unfinished jobs (queued, initializing, running) are still expected to cost: each
+    /// one's estimate less what it has accrued, never below zero.
+    /// </summary>
+    Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct);
 }
 
 public sealed record CompletedJobReport(
