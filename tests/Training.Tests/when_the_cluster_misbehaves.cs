@@ -1,5 +1,8 @@
 using Alba;
 using LoraPipeline.TestKit;
+using LoraPipeline.Training.Execution;
+using Wolverine;
+using Wolverine.Tracking;
 
 namespace LoraPipeline.Training.Tests;
 
@@ -84,10 +87,14 @@ public sealed class when_the_cluster_status_keeps_failing(StatusFailsHost platfo
         Assert.Equal("running", stillRunning["status"]!.GetValue<string>());
         Assert.Equal(2, stillRunning["consecutive_status_failures"]!.GetValue<int>());
 
-        await platform.PollAsync(user, id, 3);
+        var third = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new PollTrainingJob(id, 3))));
         var failed = (await platform.JobAsync(user, id))["job"]!;
         Assert.Equal("failed", failed["status"]!.GetValue<string>());
         Assert.Contains("3 times in a row", failed["error_message"]!.GetValue<string>());
+        // the cluster may still be training it: it is told to stop, so it does not bill on
+        var cancel = third.Executed.SingleMessage<CancelOnCluster>();
+        Assert.Equal((id, failed["external_job_id"]!.GetValue<string>()), (cancel.JobId, cancel.ExternalJobId));
     }
 }
 

@@ -48,6 +48,11 @@ public static class PollTrainingJobHandler
         {
             await bus.PublishAsync(new CollectArtifacts(job!.Id, job.UserId, job.ExternalJobId!));
         }
+        else if (events.OfType<ClusterStatusCheckFailed>().Any() && events.OfType<TrainingJobFailed>().Any())
+        {
+            // we gave up reading its status, not the cluster its work: it may still be training, and billing
+            await bus.PublishAsync(new CancelOnCluster(job!.Id, job.ExternalJobId!));
+        }
     }
 
     private static bool IsDue(TrainingJob? job, int pollNumber) =>
