@@ -39,6 +39,7 @@ public class ClusterHost : PlatformHost
         settings["GpuCluster:CallbackSecret"] = CallbackSecret;
         settings["GpuCluster:UseCallbacks"] = "false";
         settings["GpuCluster:PollInterval"] = "01:00:00";
+        settings["GpuCluster:PollWatchInterval"] = "00:00:00"; // tests poll and watch when they say so, on the test clock
         settings["GpuCluster:SubmitRetryDelay"] = "00:00:00.010";
         settings["GpuCluster:RequestTimeout"] = "00:00:05";
     }

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Alba;
 using LoraPipeline.TestKit;
+using LoraPipeline.Training.Execution;
+using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
 using Wolverine.Tracking;
 
@@ -134,6 +136,29 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
         await Isolation.AssertHiddenFromStranger(platform, stranger, $"/api/jobs/{id}/stream", $"/api/jobs/{missing}/stream");
         await Isolation.AssertHiddenFromStranger(platform, stranger, $"/api/jobs/{id}/cancel", $"/api/jobs/{missing}/cancel", HttpMethod.Post);
         Assert.Equal("running", (await platform.JobAsync(owner, id))["job"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_running_job_whose_polls_stopped_is_polled_again_by_the_watch()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+        await platform.PollAsync(user, id, 1);
+        var watch = platform.Host.Services.GetRequiredService<PollWatch>();
+
+        // polled a moment ago: not this job's turn
+        var early = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => watch.RearmOverduePollsAsync(CancellationToken.None)));
+        Assert.DoesNotContain(early.Executed.MessagesOf<PollTrainingJob>(), p => p.JobId == id);
+
+        // the chain's next poll is lost (as after a poll that failed for good): three intervals and a minute later it is re-armed
+        platform.Clock.Advance(TimeSpan.FromHours(3) + TimeSpan.FromMinutes(2));
+        var late = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(_ => watch.RearmOverduePollsAsync(CancellationToken.None)));
+        Assert.Equal(2, late.Executed.MessagesOf<PollTrainingJob>().Single(p => p.JobId == id).PollNumber);
+        // the re-armed poll finds what the cluster did meanwhile: it finished the job
+        var job = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal("completed", job["status"]!.GetValue<string>());
     }
 
     [Fact]

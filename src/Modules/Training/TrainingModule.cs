@@ -70,6 +70,8 @@ public static class TrainingModule
         services.AddHttpClient(ClusterArtifactFiles.DownloadClient, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddTransient<IGpuClusterArtifacts, ClusterArtifactFiles>();
         services.AddSingleton<ClusterCallbackUrls>();
+        services.AddSingleton<PollWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<PollWatch>());
         services.AddSingleton<ITrainingJobs, TrainingJobQueries>();
         services.Replace(ServiceDescriptor.Singleton<IDatasetUsage, ActiveJobsUseDatasets>());
         services.TryAddSingleton<IJobAdmission, AdmitEveryJob>();

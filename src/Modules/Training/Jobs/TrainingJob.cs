@@ -62,6 +62,9 @@ public sealed class TrainingJob
 
     /// <summary>The poll that last reported; the scheduled poll numbered one more is the only one that runs.</summary>
     public int LastPollNumber { get; set; }
+
+    /// <summary>When the last poll was recorded (the start, before the first): what the poll watch looks at.</summary>
+    public DateTimeOffset? LastPolledAt { get; set; }
     public int ConsecutiveStatusFailures { get; set; }
     public int LastMetricStep { get; set; } = -1;
 

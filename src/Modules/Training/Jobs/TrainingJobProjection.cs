@@ -63,6 +63,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.StartedAt = e.StartedAt;
         job.EstimatedCompletionAt = e.EstimatedCompletionAt;
         job.HourlyRate = e.HourlyRate;
+        job.LastPolledAt = e.StartedAt; // the first poll is scheduled now
         job.UpdatedAt = e.StartedAt;
     }
 
@@ -77,6 +78,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         if (e.PollNumber is { } poll)
         {
             job.LastPollNumber = poll;
+            job.LastPolledAt = e.At;
         }
 
         job.UpdatedAt = e.At;
@@ -99,6 +101,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
     public void Apply(ClusterStatusCheckFailed e, TrainingJob job)
     {
         job.LastPollNumber = e.PollNumber;
+        job.LastPolledAt = e.At;
         job.ConsecutiveStatusFailures = e.ConsecutiveFailures;
         job.UpdatedAt = e.At;
     }
