@@ -107,5 +107,18 @@ public sealed class when_a_user_sets_a_budget(ClusterHost platform) : IClassFixt
             var result = await SetAsync(user, bad, 400);
             Assert.NotNull((await result.Problem(400))["details"]!["monthly_limit"]);
         }
+
+        // a misspelt limit once removed the budget, and a hard limit without a limit was dropped: both are refused
+        await SetAsync(user, new { monthly_limit = 100.00m });
+        var misspelt = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Put.Text("""{"monthlyLimit": 50.00}""").ToUrl("/api/budget"); // raw: Alba would snake_case an object's names
+            s.ConfigureHttpContext(c => c.Request.ContentType = "application/json");
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.Equal("Unknown field 'monthlyLimit'; this request takes: monthly_limit, hard_limit.", (await misspelt.Problem(400))["details"]!.GetValue<string>());
+        var hardWithoutLimit = await SetAsync(user, new { hard_limit = true }, 400);
+        Assert.NotNull((await hardWithoutLimit.Problem(400))["details"]!["hard_limit"]);
+        Assert.Equal(100.00m, (await platform.GetAsync(user, "/api/budget"))["monthly_limit"]!.GetValue<decimal>());
     }
 }

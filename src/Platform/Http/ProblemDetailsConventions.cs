@@ -23,6 +23,13 @@ public static partial class ProblemDetailsConventions
             var accepted = AcceptedByTypeName.GetOrAdd(match.Groups["type"].Value, Accepted);
             problem.Detail = $"Query string parameter '{match.Groups["name"].Value}' has the value '{match.Groups["value"].Value}'; {accepted}.";
         }
+        else if (problem.Detail is { } unknownText && UnknownJsonField().Match(unknownText) is { Success: true } unknown)
+        {
+            // a request type that refuses unknown fields (a misspelt one would be silently dropped): name what it takes
+            var fields = FindType(unknown.Groups["type"].Value)?.GetProperties().Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name));
+            problem.Title = "Malformed JSON";
+            problem.Detail = $"Unknown field '{unknown.Groups["name"].Value}'" + (fields is null ? "." : $"; this request takes: {string.Join(", ", fields)}.");
+        }
         else if (problem.Detail is { } json && UnconvertibleJsonValue().Match(json) is { Success: true } unconvertible)
         {
             // Wolverine's own 400 for a body field of the wrong JSON type names a .NET type, sometimes the whole request's
@@ -62,6 +69,9 @@ public static partial class ProblemDetailsConventions
 
     [GeneratedRegex("^Query string parameter '(?<name>[^']*)' has the value '(?<value>.*)' which cannot be parsed to the expected type (?<type>[\\w.`+]+)$", RegexOptions.Singleline)]
     private static partial Regex UnparsableQueryValue();
+
+    [GeneratedRegex(@"^The JSON property '(?<name>[^']*)' could not be mapped to any \.NET member contained in type '(?<type>[^']+)'", RegexOptions.Singleline)]
+    private static partial Regex UnknownJsonField();
 
     [GeneratedRegex(@"^The JSON value could not be converted to (?<type>\S+)\. Path: (?<path>\S+)", RegexOptions.Singleline)]
     private static partial Regex UnconvertibleJsonValue();

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Security.Claims;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
@@ -7,7 +8,11 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Billing.Budgets;
 
-/// <summary><c>monthly_limit</c> in dollars (null removes the budget); <c>hard_limit</c> refuses new jobs and cancels running ones at the limit.</summary>
+/// <summary>
+/// <c>monthly_limit</c> in dollars (null removes the budget); <c>hard_limit</c> refuses new jobs and cancels running ones at the limit.
+/// An unknown field is refused: with a misspelt limit (<c>monthlyLimit</c>) the PUT would remove the budget.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SetBudget(decimal? MonthlyLimit, bool HardLimit = false);
 
 public static class GetBudgetEndpoint
@@ -30,10 +35,18 @@ public static class SetBudgetEndpoint
     public static async Task<ApiResponse<BudgetUsage>> Put(
         SetBudget body, ClaimsPrincipal caller, IDocumentSession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct)
     {
+        var errors = new FieldErrors();
         if (body.MonthlyLimit is { } limit && (limit <= 0 || limit > MaxLimit || decimal.Round(limit, 2) != limit))
         {
-            var errors = new FieldErrors();
             errors.Add("monthly_limit", $"must be a positive amount in dollars and cents, at most {MaxLimit:N0}, or null to remove the budget");
+        }
+        else if (body is { MonthlyLimit: null, HardLimit: true })
+        {
+            errors.Add("hard_limit", "needs a monthly_limit to hold jobs to");
+        }
+
+        if (errors.Any)
+        {
             throw ApiProblems.Validation(errors);
         }
 
