@@ -168,6 +168,7 @@ public sealed class when_hostile_requests_arrive(HostileInputHost platform) : IC
             var link = h.Services.GetRequiredService<FileLinkSigner>().Sign(new BlobLocation(Buckets.Datasets, $"{h.Owner.Id}/{h.ReadyDataset}/dataset.jsonl"), TimeSpan.FromSeconds(-5));
             s.Get.Url(new Uri(link.Url).PathAndQuery);
         }),
+        new("file link without a file", 403, (s, _) => s.Get.Url("/files/lora-datasets/")),
         new("unknown bucket", 403, (s, _) => s.Get.Url("/files/secrets/x.json?expires=9999999999&signature=x")),
         new("unsigned cluster callback", 401, (s, h) => Json(s, "POST", $"/api/gpu-callbacks/{h.Owner.Id}/{h.Job}", "{\"external_job_id\":\"x\",\"status\":\"completed\"}")),
         new("callback with a forged signature", 401, (s, h) =>

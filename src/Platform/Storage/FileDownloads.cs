@@ -26,8 +26,13 @@ public static class FileDownloads
         return app;
     }
 
-    internal static IResult Download(string bucket, string path, string? expires, string? signature, FileLinkSigner signer, IBlobStore blobs)
+    internal static IResult Download(string bucket, string? path, string? expires, string? signature, FileLinkSigner signer, IBlobStore blobs)
     {
+        if (string.IsNullOrEmpty(path))
+        {
+            return Forbidden("Invalid link", "This download link is not valid: it names no file.");
+        }
+
         switch (signer.Verify(bucket, path, expires, signature))
         {
             case LinkCheck.Expired:
