@@ -13,11 +13,21 @@ namespace LoraPipeline.Training.Execution;
 /// </summary>
 internal static class ClusterReports
 {
+    /// <summary>
+    /// The cluster's history holds points after this step. An epoch's last point is recorded before its
+    /// validation finishes: until it carries a validation loss, ask for that step again.
+    /// </summary>
+    public static int SinceStep(TrainingJob job) => job.LastMetricValidated ? job.LastMetricStep : Math.Max(0, job.LastMetricStep - 1);
+
     public static List<object> Decide(TrainingJob job, ClusterJobStatus status, DateTimeOffset now, int? pollNumber)
     {
         var events = new List<object>();
-        var points = (status.MetricsHistory ?? [])
-            .Concat(status.Metrics is { } current ? [current] : [])
+        // The current point carries the latest validation loss the cluster knows, which during an epoch's
+        // validation is the previous epoch's: recorded at the current step it would stand for the wrong
+        // epoch and stop the real one from being asked for. Only history points carry validation losses,
+        // and a history point wins over the current one of the same step.
+        var points = (status.Metrics is { } current ? [current with { ValidationLoss = null }] : Array.Empty<ClusterMetricPoint>())
+            .Concat(status.MetricsHistory ?? [])
             .Where(p => p.Step > job.LastMetricStep
                         || (p.Step == job.LastMetricStep && !job.LastMetricValidated && p.ValidationLoss is not null))
             .GroupBy(p => p.Step)

@@ -27,7 +27,7 @@ public static class PollTrainingJobHandler
             return;
         }
 
-        var result = await cluster.GetStatusAsync(before!.ExternalJobId!, before.LastMetricStep, ct);
+        var result = await cluster.GetStatusAsync(before!.ExternalJobId!, ClusterReports.SinceStep(before), ct);
 
         var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
         var job = stream.Aggregate;
