@@ -57,7 +57,16 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
                 await output.FlushAsync(ct);
             }
 
-            File.Move(temp, target, overwrite: true);
+            try
+            {
+                File.Move(temp, target, overwrite: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // the blob's folder was emptied and removed by a delete meanwhile: make it again
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+                File.Move(temp, target, overwrite: true);
+            }
             return new StoredBlob(location, size, Convert.ToHexStringLower(sha.GetHashAndReset()));
         }
         catch
@@ -87,7 +96,19 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
         return stream is null ? null : Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 
-    public void Delete(BlobLocation location) => TryDelete(PhysicalPath(location));
+    public void Delete(BlobLocation location)
+    {
+        var path = PhysicalPath(location);
+        TryDelete(path);
+        // a blob's own folder ({user}/{dataset} or {user}/{job}) left empty goes too; never the shared
+        // .incoming folder of temporary files, which concurrent writes of other blobs are using
+        var folder = System.IO.Path.GetDirectoryName(path);
+        var bucket = System.IO.Path.Combine(_root, location.Bucket);
+        if (folder is not null && folder != bucket && !string.Equals(System.IO.Path.GetFileName(folder), ".incoming", StringComparison.Ordinal))
+        {
+            TryRemoveEmptyFolder(folder);
+        }
+    }
 
     private string PhysicalPath(BlobLocation location)
     {
@@ -106,16 +127,25 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
         try
         {
             File.Delete(path);
-            // a blob's folder (user/dataset) holds only that blob: do not leave it behind empty
-            if (System.IO.Path.GetDirectoryName(path) is { } folder && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        }
+        catch (IOException)
+        {
+            // best effort: a leftover temp file is swept by the next write of the same name
+        }
+    }
+
+    private static void TryRemoveEmptyFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
             {
-                Directory.Delete(folder);
+                Directory.Delete(folder); // not recursive: a folder that gained a file meanwhile stays
             }
         }
         catch (IOException)
         {
-            // best effort: a leftover temp file is swept by the next write of the same name; a folder
-            // that gained a file meanwhile stays
+            // best effort, as above
         }
     }
 }
