@@ -115,8 +115,17 @@ public sealed class HostProcess : IAsyncDisposable
     private static Process Launch(string root, Dictionary<string, string> environment, string url, ConcurrentQueue<string> errors)
     {
         var process = Process.Start(Start(root, environment, "--urls", url)) ?? throw new InvalidOperationException("The Host did not start.");
+        // LORA_HOST_LOG_DIR keeps every line each Host writes, one file per process, to look into a failed run
+        var logDir = Environment.GetEnvironmentVariable("LORA_HOST_LOG_DIR");
+        var log = string.IsNullOrEmpty(logDir) ? null : TextWriter.Synchronized(File.AppendText(Path.Combine(logDir, $"host-{process.Id}.log")));
         DataReceivedEventHandler keepErrors = (_, line) =>
         {
+            if (line.Data is { } all && log is not null)
+            {
+                log.WriteLine(all);
+                log.Flush();
+            }
+
             if (line.Data is { } text && errors.Count < 200
                 && (text.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || text.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal)))
             {
