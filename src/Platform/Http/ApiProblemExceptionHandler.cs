@@ -25,7 +25,7 @@ public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) 
             InvalidDataException invalid => Describe(StatusCodes.Status400BadRequest, "Malformed request body", invalid.Message),
             JsonException json => Describe(StatusCodes.Status400BadRequest, "Malformed JSON", json.Message),
             // two requests changed the same stream or document at once (a double click): the first won
-            _ when LostRace(exception) =>
+            _ when LostWriteRace.Caused(exception) =>
                 Describe(StatusCodes.Status409Conflict, "Changed at the same moment",
                     "Another request changed this resource at the same moment and was applied first; read it again and repeat this request if it is still needed."),
             _ => null,
@@ -49,20 +49,6 @@ public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) 
             Exception = exception,
             ProblemDetails = problem,
         });
-    }
-
-    private static bool LostRace(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is JasperFx.Events.EventStreamUnexpectedMaxEventIdException or JasperFx.ConcurrencyException
-                or Marten.Exceptions.ExistingStreamIdCollisionException)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static ProblemDetails Describe(int status, string title, string detail)

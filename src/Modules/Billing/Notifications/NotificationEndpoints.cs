@@ -22,25 +22,6 @@ internal static class Inbox
     /// for one stream version (on a per-user stream, two tabs marking at once collided).
     /// </summary>
     public static Guid ReadStreamFor(Guid notificationId) => DeterministicGuid.From("notification-read", notificationId.ToString());
-
-    /// <summary>
-    /// Another request appended to the same stream first: for read marks that means someone else
-    /// marked the same thing read at the same moment, which is the outcome this request wanted.
-    /// </summary>
-    public static bool LostAppendRace(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            // a second writer of the same new stream (mt_streams) or of the same stream version (mt_events)
-            if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation, TableName: "mt_streams" or "mt_events" }
-                || inner is JasperFx.Events.EventStreamUnexpectedMaxEventIdException or Marten.Exceptions.ExistingStreamIdCollisionException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
 public static class ListNotificationsEndpoint
@@ -89,7 +70,7 @@ public static class MarkNotificationReadEndpoint
             {
                 await session.SaveChangesAsync(ct);
             }
-            catch (Exception e) when (Inbox.LostAppendRace(e))
+            catch (Exception e) when (LostWriteRace.Caused(e))
             {
                 session.EjectAllPendingChanges(); // a concurrent request marked it read first
             }
@@ -120,7 +101,7 @@ public static class MarkAllNotificationsReadEndpoint
             {
                 await session.SaveChangesAsync(ct);
             }
-            catch (Exception e) when (Inbox.LostAppendRace(e))
+            catch (Exception e) when (LostWriteRace.Caused(e))
             {
                 session.EjectAllPendingChanges();
                 marked = 0; // a concurrent "read all" marked them first
