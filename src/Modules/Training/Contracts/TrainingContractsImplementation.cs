@@ -36,9 +36,7 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
     public async Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
-        var unfinished = await session.Query<TrainingJob>()
-            .Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running)
-            .ToListAsync(ct);
+        var unfinished = await session.Query<TrainingJob>().Where(TrainingJob.IsUnfinished).ToListAsync(ct);
         var now = clock.GetUtcNow();
         return unfinished.Sum(j => Math.Max(0m, j.EstimatedTotalCost - j.CostAt(now)));
     }
@@ -50,8 +48,7 @@ internal sealed class ActiveJobsUseDatasets(IDocumentStore store) : IDatasetUsag
     public async Task<bool> HasActiveJobsAsync(Guid userId, Guid datasetId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
-        return await session.Query<TrainingJob>().AnyAsync(
-            j => j.DatasetId == datasetId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running), ct);
+        return await session.Query<TrainingJob>().Where(TrainingJob.IsUnfinished).AnyAsync(j => j.DatasetId == datasetId, ct);
     }
 }
 

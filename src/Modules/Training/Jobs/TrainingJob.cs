@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using LoraPipeline.Platform;
 using LoraPipeline.Training.Contracts;
 using Marten.Schema;
@@ -82,6 +83,10 @@ public sealed class TrainingJob
     public bool IsActive => Status is JobStatus.Queued or JobStatus.Initializing or JobStatus.Running;
 
     public bool IsTerminal => !IsActive;
+
+    /// <summary>Queued, initializing or running: a job that uses its dataset and will still cost something.</summary>
+    public static readonly Expression<Func<TrainingJob, bool>> IsUnfinished =
+        j => j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running;
 
     /// <summary>GPU time counts from the start: rate x hours, rounded to cents.</summary>
     public decimal CostAt(DateTimeOffset now) =>
