@@ -48,6 +48,7 @@ public static class GpuSimulatorRegistration
                 o.Faults.SubmitFailureRate, o.Faults.StatusFailureRate, o.Faults.StatusTimeoutRate,
                 o.Faults.JobFailureRate, o.Faults.LostJobRate, o.Faults.ArtifactFailureRate,
             }.All(r => r is >= 0 and <= 1), "Simulator:Faults rates must be between 0 and 1")
+            .Validate(o => o.Faults.ArtifactFailuresPerFile >= 0, "Simulator:Faults:ArtifactFailuresPerFile must not be negative")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);

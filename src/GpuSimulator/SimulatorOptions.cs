@@ -77,4 +77,7 @@ public sealed class SimulatorFaultOptions
 
     /// <summary>Fraction of artifact file downloads answering 503 (random per call).</summary>
     public double ArtifactFailureRate { get; set; }
+
+    /// <summary>The first this many downloads of each artifact file answer 503 (deterministic, counted per process).</summary>
+    public int ArtifactFailuresPerFile { get; set; }
 }

@@ -26,6 +26,9 @@ internal sealed class SimulatorService(
 
     private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>> _manifests = new(StringComparer.Ordinal);
 
+    /// <summary>Downloads of each artifact file so far ("{job}/{file}"), for <see cref="SimulatorFaultOptions.ArtifactFailuresPerFile"/>.</summary>
+    private readonly ConcurrentDictionary<string, int> _downloads = new(StringComparer.Ordinal);
+
     private static IResult Error(int statusCode, string message) =>
         Results.Json(new ErrorResponse(message), SimulatorJson.Options, statusCode: statusCode);
 
@@ -352,7 +355,10 @@ internal sealed class SimulatorService(
             return Error(StatusCodes.Status404NotFound, $"artifact file '{name}' not found");
         }
 
-        if (await InjectAsync("artifact_failure", options.CurrentValue.Faults.ArtifactFailureRate, cancellationToken))
+        var faults = options.CurrentValue.Faults;
+        var failFirst = faults.ArtifactFailuresPerFile > 0
+            && _downloads.AddOrUpdate($"{externalJobId}/{name}", 1, (_, n) => n + 1) <= faults.ArtifactFailuresPerFile;
+        if (await InjectAsync("artifact_failure", failFirst ? 1 : faults.ArtifactFailureRate, cancellationToken))
         {
             context.Response.Headers.RetryAfter = "1";
             return Error(StatusCodes.Status503ServiceUnavailable, "artifact storage temporarily unavailable (injected fault)");

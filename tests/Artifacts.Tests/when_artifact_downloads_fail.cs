@@ -16,6 +16,7 @@ public sealed class FlakyArtifactsHost : ClusterHost
         base.Configure(settings);
         settings["Artifacts:RetryDelay"] = "01:00:00";
         settings["Artifacts:MaxCollectionAttempts"] = "40";
+        settings["GpuCluster:DownloadRetries"] = "0"; // this test is about collection attempts, not a download's own retries
     }
 }
 

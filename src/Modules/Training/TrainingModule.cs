@@ -35,7 +35,7 @@ public static class TrainingModule
         services.AddOptions<GpuClusterOptions>().BindConfiguration(GpuClusterOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "GpuCluster:ApiKey is required (run.sh generates one for development).")
             .Validate(o => !o.UseCallbacks || o.CallbackSecret.Length >= GpuClusterOptions.MinCallbackSecretLength, "GpuCluster:CallbackSecret needs at least 16 characters when callbacks are on.")
-            .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.MaxConsecutiveStatusFailures > 0, "GpuCluster: intervals and limits must be positive.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.MaxConsecutiveStatusFailures > 0 && o.DownloadRetries >= 0, "GpuCluster: intervals and limits must be positive.")
             .Validate(o => o.IsSimulated || Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _), "GpuCluster:BaseUrl must be an absolute URL in External mode.")
             .ValidateOnStart();
 
@@ -67,7 +67,25 @@ public static class TrainingModule
                 pipeline.AddTimeout(cluster.RequestTimeout);
             });
 
-        services.AddHttpClient(ClusterArtifactFiles.DownloadClient, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(ClusterArtifactFiles.DownloadClient, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("gpu-cluster-downloads", (pipeline, context) =>
+            {
+                // A storage hiccup on one file would otherwise fail the whole collection attempt (and,
+                // attempts being few and spread over minutes, sometimes the collection). Only the answer's
+                // headers are retried: the body streams, with no time limit, as before.
+                var cluster = context.ServiceProvider.GetRequiredService<IOptions<GpuClusterOptions>>().Value;
+                if (cluster.DownloadRetries > 0)
+                {
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
+                    {
+                        MaxRetryAttempts = cluster.DownloadRetries,
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        Delay = cluster.DownloadRetryDelay,
+                        MaxDelay = TimeSpan.FromSeconds(30),
+                    });
+                }
+            });
         services.AddTransient<IGpuClusterArtifacts, ClusterArtifactFiles>();
         services.AddSingleton<ClusterCallbackUrls>();
         services.AddSingleton<PollWatch>();

@@ -117,9 +117,11 @@ public sealed class ScenarioDatabase(string connectionString, string schema) : I
             }
         }
 
-        await Rows("unfinished jobs (id, status, artifact, last events):", $"""
+        await Rows("unfinished jobs (id, status, artifact, last events, model collection):", $"""
             select j.id, j.status, j.data->>'ArtifactId',
-              (select string_agg(type, ',' order by version desc) from (select type, version from "{Schema}".mt_events e where e.stream_id = j.id order by version desc limit 6) t)
+              (select string_agg(type, ',' order by version desc) from (select type, version from "{Schema}".mt_events e where e.stream_id = j.id order by version desc limit 6) t),
+              (select concat_ws(' ', m.data->>'Status', 'attempts failed:', m.data->>'CollectionAttempts', m.data->>'CollectionError')
+                 from "{Schema}".mt_doc_modelartifact m where m.data->>'JobId' = j.id::text)
             from "{Schema}".mt_doc_trainingjob j
             where not (status in ('Completed', 'Failed', 'Cancelled') and (status <> 'Completed' or data->>'ArtifactId' is not null)) limit 10
             """);

@@ -46,6 +46,15 @@ public sealed class GpuClusterOptions
     /// <summary>Time limit of one HTTP attempt; the client retries twice with jitter inside one call.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Retries of one model file download that answered 5xx, 408 or 429 or could not connect, before
+    /// the collection attempt fails (0: none). A Retry-After header sets the wait.
+    /// </summary>
+    public int DownloadRetries { get; set; } = 3;
+
+    /// <summary>First wait between download retries without a Retry-After; doubles each time, with jitter.</summary>
+    public TimeSpan DownloadRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Submission attempts (each already retried by the client) before the job fails.</summary>
     public int MaxSubmitAttempts { get; set; } = 5;
 
