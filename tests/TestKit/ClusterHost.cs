@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LoraPipeline.TestKit;
 
@@ -25,6 +26,14 @@ public class ClusterHost : PlatformHost
     public string SimulatorUrl { get; private set; } = "";
 
     protected override TimeProvider? TestClock => Clock;
+
+    /// <summary>
+    /// The running simulator's faults, to change mid-test (the cluster's storage comes back, say): the
+    /// simulator reads them through an options monitor whose value, bound once from its arguments, is this object.
+    /// </summary>
+    public SimulatorFaultOptions SimulatorFaults =>
+        (_simulator ?? throw new InvalidOperationException("The simulator has not started.")).Services
+            .GetRequiredService<IOptionsMonitor<SimulatorOptions>>().CurrentValue.Faults;
 
     /// <summary>Simulator settings: faults, time scale (default 40), callbacks (default off).</summary>
     protected virtual void ConfigureSimulator(IDictionary<string, string?> settings)

@@ -26,7 +26,8 @@ public sealed record RetryArtifactCollection(Guid JobId, Guid UserId, string Ext
 /// commits use a separate session: the handler's session marks the message handled in the
 /// durable inbox when it commits, which must wait for the end, or a crash mid-collection would
 /// lose the collection.</item>
-/// <item>Failures are retried with exponential back-off, then recorded as a failed collection.</item>
+/// <item>Failures are retried with exponential back-off, then recorded as a failed collection that
+/// the user is told about and can start again (<see cref="RetryCollectionEndpoint"/>).</item>
 /// </list>
 /// </summary>
 public static class CollectArtifactsHandler
@@ -47,8 +48,11 @@ public sealed class ArtifactOptions
 {
     public const string Section = "Artifacts";
 
-    /// <summary>Collection attempts before giving up.</summary>
-    public int MaxCollectionAttempts { get; set; } = 8;
+    /// <summary>
+    /// Collection attempts before giving up: with the default delays, over half an hour of trying (2 s doubling to a
+    /// 10-minute cap), so a storage outage on the cluster's side of that length costs no model.
+    /// </summary>
+    public int MaxCollectionAttempts { get; set; } = 12;
 
     /// <summary>First wait between attempts; doubles each time (with jitter), at most 10 minutes.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
@@ -109,7 +113,7 @@ public sealed class ArtifactCollector(
         }
         catch (Exception e) when (e is ArtifactSourceUnavailableException or ChecksumMismatchException or IOException or HttpRequestException)
         {
-            await RecordFailureAsync(session, bus, artifactId, jobId, userId, externalJobId, attempt, e.Message);
+            await RecordFailureAsync(session, bus, model, externalJobId, attempt, e.Message);
         }
     }
 
@@ -172,16 +176,20 @@ public sealed class ArtifactCollector(
     }
 
     private async Task RecordFailureAsync(
-        IDocumentSession session, IMessageBus bus, Guid artifactId, Guid jobId, Guid userId, string externalJobId, int attempt, string reason)
+        IDocumentSession session, IMessageBus bus, ModelArtifact model, string externalJobId, int attempt, string reason)
     {
         session.EjectAllPendingChanges();
+        var (artifactId, jobId, userId) = (model.Id, model.JobId, model.UserId);
         var settings = options.Value;
         var now = clock.GetUtcNow();
         if (attempt >= settings.MaxCollectionAttempts)
         {
+            var gaveUp = $"Collecting the model's files failed {attempt} times (last: {reason}).";
             session.Events.Append(artifactId,
                 new ArtifactCollectionAttemptFailed(artifactId, attempt, reason, null, now),
-                new ArtifactCollectionFailed(artifactId, $"Collecting the model's files failed {attempt} times (last: {reason}).", now));
+                new ArtifactCollectionFailed(artifactId, gaveUp, now),
+                new ModelCollectionFailed(artifactId, jobId, userId, model.Name, attempt, gaveUp, now));
+            logger.LogError("Collecting the model of job {JobId} failed for good after {Attempt} attempts: {Reason}", jobId, attempt, reason);
             return;
         }
 

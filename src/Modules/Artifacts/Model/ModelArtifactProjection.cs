@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using LoraPipeline.Artifacts.Collecting;
 using LoraPipeline.Artifacts.Contracts;
 using Marten.Events.Aggregation;
 
@@ -39,6 +40,14 @@ public sealed partial class ModelArtifactProjection : SingleStreamProjection<Mod
     {
         model.Status = ArtifactStatus.Failed;
         model.CollectionError = e.Reason;
+        model.UpdatedAt = e.At;
+    }
+
+    public void Apply(ArtifactCollectionRestarted e, ModelArtifact model)
+    {
+        model.Status = ArtifactStatus.Collecting;
+        model.CollectionAttempts = 0;
+        model.CollectionError = null;
         model.UpdatedAt = e.At;
     }
 

@@ -46,6 +46,11 @@ public static class NotificationRules
                 : $"Your trained model is ready. Quality score: {e.OverallScore}/5 stars",
             new() { ["artifact_id"] = e.ArtifactId, ["job_id"] = e.JobId, ["overall_score"] = e.OverallScore }),
 
+        ModelCollectionFailed e => Make(eventId, at, "artifact_failed", "Model Files Not Collected", "high", $"/models/{e.ArtifactId}",
+            $"Your training finished, but its files could not be fetched from the GPU cluster after {e.Attempts} attempts. "
+            + "Retry from the model's page; the files stored so far are kept.",
+            new() { ["artifact_id"] = e.ArtifactId, ["job_id"] = e.JobId, ["error"] = e.Reason }),
+
         BudgetThresholdReached { Percent: >= 100 } e => Make(eventId, at, "budget_exceeded", "Budget Exceeded", "high", "/costs",
             $"You have used {Dollars(e.Used)} of your {Dollars(e.MonthlyLimit)} monthly budget for {e.Month}."
             + (e.HardLimit ? " New jobs are refused and running jobs are being cancelled." : ""),

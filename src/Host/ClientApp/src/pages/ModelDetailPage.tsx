@@ -51,6 +51,12 @@ export function ModelDetailPage() {
     },
   });
 
+  // a collection that gave up (the cluster's storage was down too long) starts again; stored files are kept
+  const recollect = useMutation({
+    mutationFn: () => api.post<ModelArtifact>(`/api/models/${id}/collect`),
+    onSuccess: (restarted) => queryClient.setQueryData(['model', id], restarted),
+  });
+
   const back = { to: '/models', label: 'Models' };
   if (model.isPending) {
     return (
@@ -100,7 +106,18 @@ export function ModelDetailPage() {
       />
 
       {m.status === 'collecting' && <Notice tone="info" title="Collecting the adapter files" role="status">The files are being copied from the GPU cluster and checked.</Notice>}
-      {m.status === 'failed' && <ProblemAlert error={new Error(m.collection_error ?? 'The files could not be collected.')} title="The model's files are incomplete" />}
+      {m.status === 'failed' && (
+        <ProblemAlert
+          error={new Error(m.collection_error ?? 'The files could not be collected.')}
+          title="The model's files are incomplete"
+          action={
+            <button type="button" className="button button--secondary" disabled={recollect.isPending} onClick={() => recollect.mutate()}>
+              {recollect.isPending ? <Spinner label="Starting" /> : 'Collect again'}
+            </button>
+          }
+        />
+      )}
+      <ProblemAlert error={recollect.error} title="Could not collect again" />
 
       {editing && <RenameForm model={m} onDone={() => setEditing(false)} />}
 
