@@ -45,7 +45,7 @@ public static class ReliabilityBenchmarks
             ("faults the simulator injected (answered)", string.Join(", ", outcome.InjectedFaults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"))),
             ("failed submit attempts retried (highest attempt)", $"{outcome.FailedSubmitAttempts} ({outcome.MaxSubmitAttempt})"),
             ("failed status checks retried (most in a row)", $"{outcome.FailedStatusChecks} ({outcome.MaxConsecutiveStatusFailures})"),
-            ("failed model downloads retried", $"{outcome.FailedModelCollections}"),
+            ("model collection attempts failed and retried (downloads retry 3 times first)", $"{outcome.FailedModelCollections}"),
             ("cluster jobs (submit calls)", $"{g.ClusterJobs} ({g.SubmitCalls})"),
             ("one terminal event / one notification per step / bills", $"{g.JobsWithOneTerminalEvent} / {g.JobsWithOneNotificationPerStep} / {g.ComputeRecords} compute, {g.StorageRecords} storage"),
             ("every guarantee holds", Yes(holds)),
