@@ -29,6 +29,7 @@ public sealed class when_the_cluster_is_unreliable
         // handlers, so the job events alone would show a fault only now and then
         Assert.True(outcome.Injected("submit_failure") > 0, "the cluster refused some submissions");
         Assert.True(outcome.Injected("status_failure") > 0, "the cluster failed some status checks");
+        Assert.True(outcome.Injected("artifact_failure") > 0, "the cluster refused some model downloads");
         Assert.Contains(outcome.Jobs, job => job.Expected != "Completed");
 
         var guarantees = outcome.Guarantees;
