@@ -82,7 +82,11 @@ public static class TrainingModule
                         BackoffType = DelayBackoffType.Exponential,
                         UseJitter = true,
                         Delay = cluster.DownloadRetryDelay,
-                        MaxDelay = TimeSpan.FromSeconds(30),
+                        MaxDelay = MaxDownloadRetryWait,
+                        // a Retry-After sets the wait, up to the cap: one asking for an hour would hold the collection that long
+                        ShouldRetryAfterHeader = false,
+                        DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                            args.Outcome.Result?.Headers.RetryAfter?.Delta is { } asked ? TimeSpan.FromTicks(Math.Min(asked.Ticks, MaxDownloadRetryWait.Ticks)) : null),
                     });
                 }
             });
@@ -124,6 +128,9 @@ public static class TrainingModule
         });
         return builder;
     }
+
+    /// <summary>The longest a download waits before its next try, whatever the cluster's Retry-After says.</summary>
+    private static readonly TimeSpan MaxDownloadRetryWait = TimeSpan.FromSeconds(30);
 
     public const string JobPollQueue = "job-polls";
     public const string SubmissionQueue = "job-submissions";
