@@ -145,7 +145,7 @@ export function ModelDetailPage() {
               ['Total steps', formatInt(s?.total_steps)],
               ['Final loss', formatFixed(s?.final_loss, 4)],
               ['Duration', formatDuration(s?.training_duration_hours)],
-              ['Total cost', <span key="cost" data-testid="model-cost">{formatMoney(s?.total_cost)}</span>],
+              ['Total cost', <span key="cost" data-testid="model-cost">{s ? formatMoney(s.total_cost) : '—'}</span>],
               ['Training job', <Link key="job" to={`/training/jobs/${m.job_id}`}>Open the job</Link>],
             ]}
           />
