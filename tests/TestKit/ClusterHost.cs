@@ -49,6 +49,7 @@ public class ClusterHost : PlatformHost
         settings["GpuCluster:UseCallbacks"] = "false";
         settings["GpuCluster:PollInterval"] = "01:00:00";
         settings["GpuCluster:PollWatchInterval"] = "00:00:00"; // tests poll and watch when they say so, on the test clock
+        settings["Artifacts:CollectionWatchInterval"] = "00:00:00";
         settings["GpuCluster:SubmitRetryDelay"] = "00:00:00.010";
         settings["GpuCluster:RequestTimeout"] = "00:00:05";
     }

@@ -3,6 +3,7 @@ using LoraPipeline.Artifacts.Collecting;
 using LoraPipeline.Artifacts.Model;
 using Marten;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
 
@@ -15,9 +16,11 @@ public static class ArtifactsModule
     {
         var services = builder.Services;
         services.AddOptions<ArtifactOptions>().BindConfiguration(ArtifactOptions.Section)
-            .Validate(o => o.MaxCollectionAttempts > 0 && o.MaxFileBytes > 0, "Artifacts limits must be positive.")
+            .Validate(o => o.MaxCollectionAttempts > 0 && o.MaxFileBytes > 0 && o.CollectionOverdueAfter > TimeSpan.Zero, "Artifacts limits must be positive.")
             .ValidateOnStart();
         services.AddTransient<ArtifactCollector>();
+        services.AddSingleton<CollectionWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<CollectionWatch>());
 
         services.ConfigureMarten(opts =>
         {

@@ -60,6 +60,15 @@ public sealed class ArtifactOptions
     /// <summary>Largest file accepted from the cluster (the lora-models bucket's 5 GB limit).</summary>
     public long MaxFileBytes { get; set; } = 5L * 1024 * 1024 * 1024;
 
+    /// <summary>How often completed jobs without a model are looked at (0: never).</summary>
+    public TimeSpan CollectionWatchInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A collection with no attempt, stored file or failure for this long has stopped: longer than an
+    /// attempt may run (an hour) plus the longest back-off (15 minutes).
+    /// </summary>
+    public TimeSpan CollectionOverdueAfter { get; set; } = TimeSpan.FromMinutes(90);
+
     /// <summary>Lifetime of download links.</summary>
     public TimeSpan DownloadLinkLifetime { get; set; } = TimeSpan.FromHours(1);
 }

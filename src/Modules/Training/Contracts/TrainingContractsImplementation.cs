@@ -33,6 +33,17 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
         return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
     }
 
+    public async Task<IReadOnlyList<CompletedJobWithoutModel>> CompletedWithoutModelAsync(DateTimeOffset completedBefore, int limit, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var jobs = await session.Query<TrainingJob>()
+            .Where(j => j.AnyTenant() && j.Status == JobStatus.Completed && j.ArtifactId == null && j.CompletedAt < completedBefore)
+            .OrderByDescending(j => j.CompletedAt)
+            .Take(limit)
+            .ToListAsync(ct);
+        return jobs.Select(j => new CompletedJobWithoutModel(j.Id, j.UserId, j.ExternalJobId!, j.CompletedAt!.Value)).ToList();
+    }
+
     public async Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));

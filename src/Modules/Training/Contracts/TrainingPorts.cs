@@ -30,7 +30,15 @@ public interface ITrainingJobs
     /// one's estimate less what it has accrued, never below zero.
     /// </summary>
     Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct);
+
+    /// <summary>
+    /// Every user's jobs that completed before <paramref name="completedBefore"/> and have no model linked
+    /// yet, newest first, at most <paramref name="limit"/>: what the collection watch looks at.
+    /// </summary>
+    Task<IReadOnlyList<CompletedJobWithoutModel>> CompletedWithoutModelAsync(DateTimeOffset completedBefore, int limit, CancellationToken ct);
 }
+
+public sealed record CompletedJobWithoutModel(Guid JobId, Guid UserId, string ExternalJobId, DateTimeOffset CompletedAt);
 
 public sealed record CompletedJobReport(
     Guid JobId,
