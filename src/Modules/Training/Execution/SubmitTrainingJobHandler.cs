@@ -55,9 +55,11 @@ public static class SubmitTrainingJobHandler
         var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
         if (!SubmissionDecisions.ShouldAttempt(stream.Aggregate, command.Attempt))
         {
-            if (result is ClusterCall<ClusterSubmitResponse>.Answered { Value.ExternalJobId: var orphan })
+            // cancelled while we submitted: the cluster's job is an orphan. Not when another delivery of this
+            // attempt recorded it: the job id is the idempotency key, so that is this very cluster job.
+            if (result is ClusterCall<ClusterSubmitResponse>.Answered { Value.ExternalJobId: var orphan } && stream.Aggregate?.ExternalJobId != orphan)
             {
-                await bus.PublishAsync(new CancelOnCluster(command.JobId, orphan)); // cancelled while we submitted
+                await bus.PublishAsync(new CancelOnCluster(command.JobId, orphan));
             }
 
             return;
