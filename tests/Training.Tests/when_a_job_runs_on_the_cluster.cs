@@ -144,7 +144,7 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
         var user = await platform.CreateUserAsync();
         var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
         await platform.PollAsync(user, id, 1);
-        var watch = platform.Host.Services.GetRequiredService<PollWatch>();
+        var watch = platform.Host.Services.GetRequiredService<JobWatch>();
 
         // polled a moment ago: not this job's turn
         var early = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))

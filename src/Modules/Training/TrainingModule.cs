@@ -92,8 +92,8 @@ public static class TrainingModule
             });
         services.AddTransient<IGpuClusterArtifacts, ClusterArtifactFiles>();
         services.AddSingleton<ClusterCallbackUrls>();
-        services.AddSingleton<PollWatch>();
-        services.AddHostedService(sp => sp.GetRequiredService<PollWatch>());
+        services.AddSingleton<JobWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWatch>());
         services.AddSingleton<ITrainingJobs, TrainingJobQueries>();
         services.Replace(ServiceDescriptor.Singleton<IDatasetUsage, ActiveJobsUseDatasets>());
         services.TryAddSingleton<IJobAdmission, AdmitEveryJob>();

@@ -11,18 +11,20 @@ using Wolverine;
 namespace LoraPipeline.Training.Execution;
 
 /// <summary>
-/// Re-arms the poll chain of a running job that has not been polled for a while. A chain breaks only
-/// when a poll finally fails after all its retries (PostgreSQL down for longer than they last, say)
-/// and goes to the error queue; the job would then stay "running", its cost accruing, until
-/// cancelled. The poll sent carries the next number: if the chain was only late, whichever of the two
-/// runs second finds its number taken and stops, so a job still has exactly one chain. On several
-/// nodes each one watches; the duplicates stop the same way.
+/// Re-arms a job's chain of messages when it broke. A chain (of polls for a running job, of
+/// submission attempts for a waiting one) breaks only when a message finally fails after all its
+/// retries (PostgreSQL down for longer than they last, say) and goes to the error queue. A running
+/// job would then stay "running", its cost accruing, until cancelled; a waiting one would wait for good.
+/// The message sent carries the chain's next number: if the chain was only late, whichever of the
+/// two runs second finds its number taken and stops, so a job still has exactly one chain (a
+/// submission sent twice reaches the cluster as the same job: our job id is its idempotency key).
+/// On several nodes each one watches; the duplicates stop the same way.
 /// </summary>
-internal sealed class PollWatch(
-    IDocumentStore store, IServiceScopeFactory scopes, IOptions<GpuClusterOptions> options, TimeProvider clock, ILogger<PollWatch> logger)
+internal sealed class JobWatch(
+    IDocumentStore store, IServiceScopeFactory scopes, IOptions<GpuClusterOptions> options, TimeProvider clock, ILogger<JobWatch> logger)
     : BackgroundService
 {
-    /// <summary>One round: sends a poll for every overdue running job; answers how many.</summary>
+    /// <summary>Sends a poll for every running job not polled for <see cref="GpuClusterOptions.PollOverdueAfter"/>; answers how many.</summary>
     public async Task<int> RearmOverduePollsAsync(CancellationToken ct)
     {
         var cutoff = clock.GetUtcNow() - options.Value.PollOverdueAfter;
@@ -43,6 +45,30 @@ internal sealed class PollWatch(
         return overdue.Count;
     }
 
+    /// <summary>
+    /// Sends the next submission attempt for every job still waiting to be submitted with nothing
+    /// recorded for <see cref="GpuClusterOptions.SubmissionOverdueAfter"/>; answers how many.
+    /// </summary>
+    public async Task<int> RearmStalledSubmissionsAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - options.Value.SubmissionOverdueAfter;
+        await using var session = store.QuerySession();
+        var stalled = await session.Query<TrainingJob>()
+            .Where(j => j.AnyTenant() && (j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing) && j.ExternalJobId == null && j.UpdatedAt < cutoff)
+            .Select(j => new { j.Id, j.UserId, j.RetryCount })
+            .ToListAsync(ct);
+
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        foreach (var job in stalled)
+        {
+            logger.LogWarning("Job {JobId} has waited for submission attempt {Attempt} too long; sending it again", job.Id, job.RetryCount + 1);
+            await bus.SendAsync(new SubmitTrainingJob(job.Id, job.RetryCount + 1), new DeliveryOptions { TenantId = Caller.TenantOf(job.UserId) });
+        }
+
+        return stalled.Count;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.PollWatchInterval <= TimeSpan.Zero)
@@ -56,10 +82,11 @@ internal sealed class PollWatch(
             try
             {
                 await RearmOverduePollsAsync(stoppingToken);
+                await RearmStalledSubmissionsAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Overdue polls could not be looked for this round");
+                logger.LogWarning(e, "Broken job chains could not be looked for this round");
             }
         }
     }

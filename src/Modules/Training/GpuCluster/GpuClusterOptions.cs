@@ -37,11 +37,17 @@ public sealed class GpuClusterOptions
     /// </summary>
     public TimeSpan FirstPollDelay(double random) => PollInterval * (0.5 + 0.5 * random);
 
-    /// <summary>How often running jobs are searched for a poll chain that stopped (0: never).</summary>
+    /// <summary>How often jobs are searched for a chain of polls or submission attempts that stopped (0: never).</summary>
     public TimeSpan PollWatchInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>A running job not polled for this long has lost its chain: three intervals and a minute.</summary>
     public TimeSpan PollOverdueAfter => (PollInterval * 3) + TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A job waiting for submission with nothing recorded for this long has lost its chain: longer than
+    /// the longest back-off (5 minutes, 7.5 with jitter) plus one call with its retries.
+    /// </summary>
+    public TimeSpan SubmissionOverdueAfter => TimeSpan.FromMinutes(10) + (RequestTimeout * 3);
 
     /// <summary>Time limit of one HTTP attempt; the client retries twice with jitter inside one call.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
