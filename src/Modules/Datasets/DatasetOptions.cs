@@ -19,4 +19,13 @@ public sealed class DatasetOptions
 
     /// <summary>Errors and warnings kept on the dataset; all are counted and all errors are paged.</summary>
     public int MaxIssuesKept { get; set; } = 100;
+
+    /// <summary>How often datasets are searched for a validation that stopped (0: never).</summary>
+    public TimeSpan ValidationWatchInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A validation with no progress for this long has stopped: longer than a run may take (an hour)
+    /// plus a wait in the queue, where validations run one at a time.
+    /// </summary>
+    public TimeSpan ValidationOverdueAfter { get; set; } = TimeSpan.FromMinutes(90);
 }

@@ -4,6 +4,7 @@ using LoraPipeline.Datasets.Model;
 using LoraPipeline.Datasets.Validating;
 using Marten;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
@@ -20,11 +21,13 @@ public static class DatasetsModule
     {
         var services = builder.Services;
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section)
-            .Validate(o => o.MaxUploadBytes > 0 && o.MaxSequenceLength > 0 && o.MaxLineBytes > 0, "Datasets limits must be positive.")
+            .Validate(o => o.MaxUploadBytes > 0 && o.MaxSequenceLength > 0 && o.MaxLineBytes > 0 && o.ValidationOverdueAfter > TimeSpan.Zero, "Datasets limits must be positive.")
             .ValidateOnStart();
         services.AddSingleton<StoredDatasetValidator>();
         services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
         services.TryAddSingleton<IDatasetUsage, NoDatasetUsage>();
+        services.AddSingleton<ValidationWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<ValidationWatch>());
 
         services.ConfigureMarten(opts =>
         {
