@@ -1,9 +1,9 @@
 using LoraPipeline.Artifacts.Model;
+using LoraPipeline.Platform.Background;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Training.Contracts;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Wolverine;
 
@@ -20,7 +20,7 @@ namespace LoraPipeline.Artifacts.Collecting;
 /// </summary>
 internal sealed class CollectionWatch(
     ITrainingJobs jobs, IDocumentStore store, IServiceScopeFactory scopes, IOptions<ArtifactOptions> options, TimeProvider clock,
-    ILogger<CollectionWatch> logger) : BackgroundService
+    ILogger<CollectionWatch> logger) : PeriodicWatch(options.Value.CollectionWatchInterval, logger)
 {
     /// <summary>Jobs looked at per round, newest first; collections that gave up pile up among the oldest.</summary>
     public const int JobsPerRound = 1000;
@@ -74,24 +74,7 @@ internal sealed class CollectionWatch(
         _ => null,
     };
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.CollectionWatchInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override string LooksFor => "stalled model collections";
 
-        using var timer = new PeriodicTimer(options.Value.CollectionWatchInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await RestartStalledCollectionsAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Stalled model collections could not be looked for this round");
-            }
-        }
-    }
+    protected override Task RunRoundAsync(CancellationToken ct) => RestartStalledCollectionsAsync(ct);
 }

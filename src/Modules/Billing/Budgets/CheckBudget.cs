@@ -1,7 +1,7 @@
+using LoraPipeline.Platform.Background;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Training.Contracts;
 using Marten;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Wolverine;
 
@@ -76,31 +76,23 @@ public sealed class BudgetOptions
 /// On several nodes each one does it; the check is idempotent (a threshold is notified once, a
 /// cancelled job cannot be cancelled again).
 /// </summary>
-internal sealed class BudgetWatch(IDocumentStore store, IServiceScopeFactory scopes, IOptions<BudgetOptions> options, ILogger<BudgetWatch> logger) : BackgroundService
+internal sealed class BudgetWatch(IDocumentStore store, IServiceScopeFactory scopes, IOptions<BudgetOptions> options, ILogger<BudgetWatch> logger)
+    : PeriodicWatch(options.Value.BudgetCheckInterval, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string LooksFor => "budgets to check";
+
+    protected override async Task RunRoundAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.Value.BudgetCheckInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        await using var session = store.QuerySession();
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        var budgeted = await session.Query<Budget>()
+            .Where(b => b.AnyTenant() && b.MonthlyLimit != null)
+            .Select(b => b.UserId)
+            .ToListAsync(ct);
+        foreach (var userId in budgeted)
         {
-            try
-            {
-                await using var session = store.QuerySession();
-                using var scope = scopes.CreateScope();
-                var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-                var budgeted = await session.Query<Budget>()
-                    .Where(b => b.AnyTenant() && b.MonthlyLimit != null)
-                    .Select(b => b.UserId)
-                    .ToListAsync(stoppingToken);
-                foreach (var userId in budgeted)
-                {
-                    await bus.SendAsync(new CheckBudget(userId), new DeliveryOptions { TenantId = Caller.TenantOf(userId) });
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Budget checks could not be scheduled this round");
-            }
+            await bus.SendAsync(new CheckBudget(userId), new DeliveryOptions { TenantId = Caller.TenantOf(userId) });
         }
     }
 }

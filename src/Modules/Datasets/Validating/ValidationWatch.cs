@@ -1,8 +1,8 @@
 using LoraPipeline.Datasets.Model;
+using LoraPipeline.Platform.Background;
 using LoraPipeline.Platform.Identity;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -18,7 +18,7 @@ namespace LoraPipeline.Datasets.Validating;
 /// </summary>
 internal sealed class ValidationWatch(
     IDocumentStore store, IServiceScopeFactory scopes, IOptions<DatasetOptions> options, TimeProvider clock, ILogger<ValidationWatch> logger)
-    : BackgroundService
+    : PeriodicWatch(options.Value.ValidationWatchInterval, logger)
 {
     /// <summary>One round: answers how many validations were sent again.</summary>
     public async Task<int> RerunStalledValidationsAsync(CancellationToken ct)
@@ -53,24 +53,7 @@ internal sealed class ValidationWatch(
         return sent;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.ValidationWatchInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override string LooksFor => "stalled validations";
 
-        using var timer = new PeriodicTimer(options.Value.ValidationWatchInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await RerunStalledValidationsAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Stalled validations could not be looked for this round");
-            }
-        }
-    }
+    protected override Task RunRoundAsync(CancellationToken ct) => RerunStalledValidationsAsync(ct);
 }

@@ -1,9 +1,9 @@
+using LoraPipeline.Platform.Background;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -22,7 +22,7 @@ namespace LoraPipeline.Training.Execution;
 /// </summary>
 internal sealed class JobWatch(
     IDocumentStore store, IServiceScopeFactory scopes, IOptions<GpuClusterOptions> options, TimeProvider clock, ILogger<JobWatch> logger)
-    : BackgroundService
+    : PeriodicWatch(options.Value.PollWatchInterval, logger)
 {
     /// <summary>Sends a poll for every running job not polled for <see cref="GpuClusterOptions.PollOverdueAfter"/>; answers how many.</summary>
     public async Task<int> RearmOverduePollsAsync(CancellationToken ct)
@@ -69,25 +69,11 @@ internal sealed class JobWatch(
         return stalled.Count;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.PollWatchInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override string LooksFor => "broken chains of polls and submissions";
 
-        using var timer = new PeriodicTimer(options.Value.PollWatchInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await RearmOverduePollsAsync(stoppingToken);
-                await RearmStalledSubmissionsAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Broken job chains could not be looked for this round");
-            }
-        }
+    protected override async Task RunRoundAsync(CancellationToken ct)
+    {
+        await RearmOverduePollsAsync(ct);
+        await RearmStalledSubmissionsAsync(ct);
     }
 }
