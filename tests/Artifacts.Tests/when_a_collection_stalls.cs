@@ -8,20 +8,8 @@ using Wolverine.Tracking;
 
 namespace LoraPipeline.Artifacts.Tests;
 
-/// <summary>Every download fails and the retry after a failed attempt would come an hour later: the chain looks broken.</summary>
-public sealed class StallingCollectionHost : ClusterHost
-{
-    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:ArtifactFailureRate"] = "1";
-
-    protected override void Configure(IDictionary<string, string?> settings)
-    {
-        base.Configure(settings);
-        settings["Artifacts:RetryDelay"] = "01:00:00";
-        settings["GpuCluster:DownloadRetries"] = "0";
-    }
-}
-
-public sealed class when_a_collection_stalls(StallingCollectionHost platform) : IClassFixture<StallingCollectionHost>
+/// <summary>On <see cref="StorageOutageHost"/>: every download fails, a failed attempt's retry would come an hour later.</summary>
+public sealed class when_a_collection_stalls(StorageOutageHost platform) : IClassFixture<StorageOutageHost>
 {
     [Fact]
     public async Task the_watch_collects_again_once_it_has_been_quiet_for_longer_than_an_attempt_may_take()
