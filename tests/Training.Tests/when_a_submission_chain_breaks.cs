@@ -6,19 +6,11 @@ using Wolverine.Tracking;
 
 namespace LoraPipeline.Training.Tests;
 
-/// <summary>The cluster refuses submissions until a test says otherwise; a failed attempt's retry would come an hour later.</summary>
-public sealed class SubmissionsDownHost : ClusterHost
-{
-    protected override void ConfigureSimulator(IDictionary<string, string?> settings) => settings["Simulator:Faults:SubmitFailureRate"] = "1";
-
-    protected override void Configure(IDictionary<string, string?> settings)
-    {
-        base.Configure(settings);
-        settings["GpuCluster:SubmitRetryDelay"] = "01:00:00";
-    }
-}
-
-public sealed class when_a_submission_chain_breaks(SubmissionsDownHost platform) : IClassFixture<SubmissionsDownHost>
+/// <summary>
+/// On <see cref="SubmissionsFailHost"/>: the cluster refuses submissions until a test says otherwise, and a
+/// failed attempt's retry would come an hour later. Both tests stop at attempt 2, within its limit of 3.
+/// </summary>
+public sealed class when_a_submission_chain_breaks(SubmissionsFailHost platform) : IClassFixture<SubmissionsFailHost>
 {
     [Fact]
     public async Task the_watch_sends_the_next_attempt_once_the_job_has_waited_longer_than_any_back_off()
