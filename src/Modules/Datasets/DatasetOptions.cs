@@ -20,6 +20,12 @@ public sealed class DatasetOptions
     /// <summary>Errors and warnings kept on the dataset; all are counted and all errors are paged.</summary>
     public int MaxIssuesKept { get; set; } = 100;
 
+    /// <summary>
+    /// Errors written to a validation's errors file (and so paged at /api/datasets/{id}/errors); the rest are
+    /// only counted. Bounds the file: 2,000,000 bad lines would otherwise write almost a gigabyte.
+    /// </summary>
+    public int MaxErrorsListed { get; set; } = 10_000;
+
     /// <summary>How often datasets are searched for a validation that stopped (0: never).</summary>
     public TimeSpan ValidationWatchInterval { get; set; } = TimeSpan.FromMinutes(5);
 

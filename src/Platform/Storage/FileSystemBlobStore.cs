@@ -26,7 +26,25 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
     private const int CopyBufferSize = 128 * 1024;
     private readonly string _root = System.IO.Path.GetFullPath(options.Value.Root);
 
-    public async Task<StoredBlob> WriteAsync(BlobLocation location, Stream content, long? maxBytes, CancellationToken ct)
+    public Task<StoredBlob> WriteAsync(BlobLocation location, Stream content, long? maxBytes, CancellationToken ct) =>
+        WriteAsync(location, async (output, token) =>
+        {
+            var buffer = new byte[CopyBufferSize];
+            long size = 0;
+            int read;
+            while ((read = await content.ReadAsync(buffer, token)) > 0)
+            {
+                size += read;
+                if (maxBytes is { } limit && size > limit)
+                {
+                    throw new BlobTooLargeException(limit);
+                }
+
+                await output.WriteAsync(buffer.AsMemory(0, read), token);
+            }
+        }, ct);
+
+    public async Task<StoredBlob> WriteAsync(BlobLocation location, Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
     {
         var target = PhysicalPath(location);
         var tempFolder = System.IO.Path.Combine(_root, location.Bucket, ".incoming");
@@ -36,25 +54,15 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
 
         try
         {
-            long size = 0;
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, useAsync: true))
+            long size;
+            string sha256;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, useAsync: true))
+            await using (var output = new HashingWriteStream(file))
             {
-                var buffer = new byte[CopyBufferSize];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    size += read;
-                    if (maxBytes is { } limit && size > limit)
-                    {
-                        throw new BlobTooLargeException(limit);
-                    }
-
-                    sha.AppendData(buffer, 0, read);
-                    await output.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-
+                await produce(output, ct);
                 await output.FlushAsync(ct);
+                size = output.Length;
+                sha256 = output.Sha256();
             }
 
             try
@@ -67,7 +75,7 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
                 File.Move(temp, target, overwrite: true);
             }
-            return new StoredBlob(location, size, Convert.ToHexStringLower(sha.GetHashAndReset()));
+            return new StoredBlob(location, size, sha256);
         }
         catch
         {

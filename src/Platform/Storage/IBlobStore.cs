@@ -13,6 +13,13 @@ public interface IBlobStore
     /// </summary>
     Task<StoredBlob> WriteAsync(BlobLocation location, Stream content, long? maxBytes, CancellationToken ct);
 
+    /// <summary>
+    /// Lets <paramref name="produce"/> write the blob's content into a stream, for content made on the fly
+    /// (a validation's errors file) that would otherwise need a temporary copy. Atomic like the other
+    /// overload: the blob appears when <paramref name="produce"/> returns, and nothing is left when it throws.
+    /// </summary>
+    Task<StoredBlob> WriteAsync(BlobLocation location, Func<Stream, CancellationToken, Task> produce, CancellationToken ct);
+
     /// <summary>Opens a seekable read stream, or null when the blob does not exist.</summary>
     Stream? OpenRead(BlobLocation location);
 

@@ -43,6 +43,16 @@ public sealed class Dataset
     /// <summary>The first 100 errors; all of them are paged at /api/datasets/{id}/errors.</summary>
     public List<ValidationIssue> ValidationErrors { get; set; } = [];
     public long ErrorCount { get; set; }
+
+    /// <summary>
+    /// Errors in the errors file, the first ones in line order: all of them unless there were more than
+    /// <see cref="DatasetOptions.MaxErrorsListed"/>. Null for validations recorded before the list was bounded
+    /// (their file lists every error).
+    /// </summary>
+    public long? ErrorsListed { get; set; }
+
+    /// <summary>True when the errors file stops before the last error (every error is still counted by code).</summary>
+    public bool ErrorsListTruncated => ErrorsListed is { } listed && listed < ErrorCount;
     public Dictionary<string, long> ErrorCounts { get; set; } = [];
     public List<ValidationIssue> Warnings { get; set; } = [];
     public long WarningCount { get; set; }
@@ -71,7 +81,12 @@ public sealed class Dataset
 
     public static string FilePath(Guid userId, Guid datasetId) => $"{userId}/{datasetId}/dataset.jsonl";
 
+    /// <summary>The byte offset of each line of the errors file, 8 bytes little-endian per line: pages seek instead of reading every line before them.</summary>
+    public BlobLocation ErrorsIndexFile => new(StorageBucket, ErrorsIndexPath(UserId, Id));
+
     public static string ErrorsPath(Guid userId, Guid datasetId) => $"{userId}/{datasetId}/validation-errors.jsonl";
+
+    public static string ErrorsIndexPath(Guid userId, Guid datasetId) => $"{userId}/{datasetId}/validation-errors.idx";
 }
 
 public sealed record ValidationProgressView(long BytesProcessed, long TotalBytes, decimal Percent);

@@ -74,6 +74,7 @@ public sealed partial class DatasetProjection : SingleStreamProjection<Dataset, 
         dataset.SampleData = statistics.SampleData.Select(ParseSample).ToList();
         dataset.ValidationErrors = outcome.FirstErrors.ToList();
         dataset.ErrorCount = outcome.TotalErrors;
+        dataset.ErrorsListed = outcome.ErrorsListed;
         dataset.ErrorCounts = new Dictionary<string, long>(outcome.ErrorCountsByCode);
         dataset.Warnings = outcome.FirstWarnings.ToList();
         dataset.WarningCount = outcome.TotalWarnings;

@@ -9,7 +9,7 @@ namespace LoraPipeline.Datasets.Validating;
 
 /// <summary>
 /// Validates a dataset that is already in the blob store: streams the file through the
-/// validator, writes every error (one JSON object per line) to the dataset's errors file, and
+/// validator, writes the first errors (one JSON object per line) straight into the dataset's errors file, and
 /// keeps a small progress document current so long validations show how far they are.
 /// </summary>
 public sealed class StoredDatasetValidator
@@ -34,45 +34,33 @@ public sealed class StoredDatasetValidator
 
     public string Tokenizer => _options.TokenizerEncoding;
 
+    /// <summary>
+    /// Validates the dataset's file and stores its errors file (the first <see cref="DatasetOptions.MaxErrorsListed"/>
+    /// errors) and that file's line index, both before the outcome is returned, so the event recording the outcome
+    /// never points at files that are not there yet.
+    /// </summary>
     public async Task<ValidationOutcome> ValidateAsync(Dataset dataset, string tenant, CancellationToken ct)
     {
         var settings = new ValidationSettings(
             DatasetFormats.Parse(dataset.Format), dataset.MaxSequenceLength, _options.MaxIssuesKept, _options.MaxLineBytes);
 
-        var errorsTemp = Path.GetTempFileName();
-        try
+        ValidationOutcome? outcome = null;
+        BoundedErrorsFile? errors = null;
+        await _blobs.WriteAsync(dataset.ErrorsFile, async (output, token) =>
         {
-            ValidationOutcome outcome;
-            await using (var input = _blobs.OpenRead(dataset.File) ?? throw new FileNotFoundException($"Dataset file {dataset.File} is missing."))
-            await using (var errors = new JsonLinesErrorFile(errorsTemp))
-            {
-                var progress = new ProgressRecorder(_store, tenant, dataset.Id, dataset.ValidationRun, input.Length, _clock, _logger);
-                outcome = await _validator.ValidateAsync(input, settings, errors, progress, ct);
-                await progress.FlushAsync();
-            }
+            await using var input = _blobs.OpenRead(dataset.File) ?? throw new FileNotFoundException($"Dataset file {dataset.File} is missing.");
+            errors = new BoundedErrorsFile(output, _options.MaxErrorsListed);
+            var progress = new ProgressRecorder(_store, tenant, dataset.Id, dataset.ValidationRun, input.Length, _clock, _logger);
+            outcome = await _validator.ValidateAsync(input, settings, errors, progress, token);
+            await progress.FlushAsync();
+        }, ct);
 
-            await using (var written = File.OpenRead(errorsTemp))
-            {
-                await _blobs.WriteAsync(dataset.ErrorsFile, written, maxBytes: null, ct);
-            }
-
-            return outcome;
-        }
-        finally
+        await using (var index = new MemoryStream(errors!.Index(), writable: false))
         {
-            File.Delete(errorsTemp);
+            await _blobs.WriteAsync(dataset.ErrorsIndexFile, index, maxBytes: null, ct);
         }
-    }
 
-    /// <summary>Every error as one JSON line, the format <c>GET /api/datasets/{id}/errors</c> pages.</summary>
-    private sealed class JsonLinesErrorFile(string path) : IValidationErrorSink, IAsyncDisposable
-    {
-        private readonly StreamWriter _writer = new(path, append: false);
-
-        public async ValueTask WriteAsync(ValidationIssue issue, CancellationToken ct) =>
-            await _writer.WriteLineAsync(JsonSerializer.Serialize(issue, IssueJson.Options).AsMemory(), ct);
-
-        public ValueTask DisposeAsync() => _writer.DisposeAsync();
+        return outcome! with { ErrorsListed = errors.Listed };
     }
 
     /// <summary>Saves the bytes processed at most once a second, without slowing the validator down.</summary>

@@ -10,6 +10,9 @@ namespace LoraPipeline.Datasets.Validation;
 /// <param name="TotalWarnings">All warnings.</param>
 /// <param name="BytesRead">Bytes read from the stream.</param>
 /// <param name="LinesRead">Lines read, blank ones included.</param>
+/// <param name="ErrorsListed">
+/// Errors written to the errors file (the first ones); null in outcomes recorded before that file was bounded.
+/// </param>
 public sealed record ValidationOutcome(
     DatasetStatistics Statistics,
     IReadOnlyList<ValidationIssue> FirstErrors,
@@ -19,7 +22,8 @@ public sealed record ValidationOutcome(
     IReadOnlyDictionary<string, long> WarningCountsByCode,
     long TotalWarnings,
     long BytesRead,
-    long LinesRead)
+    long LinesRead,
+    long? ErrorsListed = null)
 {
     /// <summary>True when nothing blocks training (warnings do not).</summary>
     public bool IsValid => TotalErrors == 0;

@@ -68,6 +68,8 @@ export interface Dataset extends DatasetSummary {
   avg_tokens_per_turn: number | null;
   validation_errors: ValidationIssue[];
   error_counts: Record<string, number>;
+  errors_listed: number | null;
+  errors_list_truncated: boolean;
   warnings: ValidationIssue[];
   warning_counts: Record<string, number>;
   sample_data: unknown[];
@@ -82,6 +84,8 @@ export interface Dataset extends DatasetSummary {
 export interface DatasetErrors {
   status: DatasetStatus;
   total_errors: number;
+  errors_listed: number;
+  truncated: boolean;
   error_counts: Record<string, number>;
   errors: ValidationIssue[];
   pagination: Pagination;

@@ -229,6 +229,11 @@ function ErrorsCard({ dataset }: { dataset: Dataset }) {
   return (
     <Card title={`Errors (${formatInt(dataset.error_count)})`} description="Lines that must be fixed before training, with what to change." className="card--danger" testId="errors-card">
       <CountChips counts={dataset.error_counts} />
+      {dataset.errors_list_truncated && dataset.errors_listed != null && (
+        <p className="muted" data-testid="errors-truncated">
+          The list keeps the first {formatInt(dataset.errors_listed)} errors of {formatInt(dataset.error_count)}; every error is counted by type above.
+        </p>
+      )}
       {errors.isPending ? (
         <Skeleton rows={3} />
       ) : errors.error ? (
