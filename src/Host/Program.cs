@@ -28,8 +28,6 @@ var app = builder.Build();
 
 app.UseHttpSurface();
 app.MapPlatform();
-app.MapDatasets();
-app.MapTraining();
 app.MapSimulatedGpuCluster();
 app.MapWolverineSurface();
 app.MapDashboard();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Alba;
+using LoraPipeline.Artifacts.Collecting;
 using LoraPipeline.Artifacts.Scoring;
 using LoraPipeline.TestKit;
 using LoraPipeline.Training.Contracts;

@@ -39,7 +39,7 @@ public sealed class when_modules_depend_on_each_other
     {
         var userAssembly = Modules.Single(m => m.GetName().Name == user);
         var usedAssembly = Modules.Single(m => m.GetName().Name == used);
-        var contracts = usedAssembly.GetName().Name!.Replace("LoraPipeline.", "LoraPipeline.", StringComparison.Ordinal) + ".Contracts";
+        var contracts = usedAssembly.GetName().Name! + ".Contracts";
         var internals = usedAssembly.GetTypes()
             .Where(t => t.FullName is not null && !(t.Namespace ?? "").StartsWith(contracts, StringComparison.Ordinal))
             .Select(t => t.FullName!)
@@ -49,6 +49,30 @@ public sealed class when_modules_depend_on_each_other
 
         Assert.True(result.IsSuccessful,
             $"{user} uses non-contract types of {used}: " + string.Join(", ", result.FailingTypeNames ?? []));
+    }
+
+    /// <summary>
+    /// Billing's cost records, roll-up and inbox are projections over other modules' event streams: they may
+    /// read the published events (the Contracts namespaces) and none of the events a module keeps to itself,
+    /// such as Training's submission, poll and metric events.
+    /// </summary>
+    [Fact]
+    public void billing_reads_only_published_events()
+    {
+        string[] internalEvents =
+        [
+            typeof(LoraPipeline.Training.Jobs.TrainingJobInitializing).FullName!,
+            typeof(LoraPipeline.Training.Jobs.TrainingJobSubmissionFailed).FullName!,
+            typeof(LoraPipeline.Training.Jobs.TrainingJobSubmitted).FullName!,
+            typeof(LoraPipeline.Training.Jobs.TrainingProgressRecorded).FullName!,
+            typeof(LoraPipeline.Training.Jobs.TrainingMetricsRecorded).FullName!,
+            typeof(LoraPipeline.Training.Jobs.ClusterStatusCheckFailed).FullName!,
+            typeof(LoraPipeline.Training.Jobs.ArtifactLinked).FullName!,
+        ];
+
+        var result = Types.InAssembly(Billing).ShouldNot().HaveDependencyOnAny(internalEvents).GetResult();
+
+        Assert.True(result.IsSuccessful, "Billing reads internal events: " + string.Join(", ", result.FailingTypeNames ?? []));
     }
 
     [Fact]

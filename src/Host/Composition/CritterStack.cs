@@ -62,6 +62,9 @@ internal static class CritterStack
             .IntegrateWithWolverine(w =>
             {
                 w.MessageStorageSchemaName = schema + "_messages";
+                // Published events reach the handlers of other modules (Artifacts collects a completed job's
+                // files) through the outbox of the session that appended them: durable, and only once committed.
+                w.UseFastEventForwarding = true;
                 // Several nodes: Wolverine's leader assigns projection and subscription agents to
                 // nodes (Marten's own hot/cold daemon needs lock types our restore lacks).
                 w.UseWolverineManagedEventSubscriptionDistribution = balanced;

@@ -2,7 +2,6 @@ using JasperFx.Events.Projections;
 using LoraPipeline.Artifacts.Collecting;
 using LoraPipeline.Artifacts.Model;
 using Marten;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
@@ -35,6 +34,4 @@ public static class ArtifactsModule
         });
         return builder;
     }
-
-    public static IEndpointRouteBuilder MapArtifacts(this IEndpointRouteBuilder app) => app;
 }

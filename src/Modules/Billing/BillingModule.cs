@@ -4,7 +4,6 @@ using LoraPipeline.Billing.Costs;
 using LoraPipeline.Billing.Notifications;
 using LoraPipeline.Training.Contracts;
 using Marten;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
@@ -42,6 +41,4 @@ public static class BillingModule
         services.ConfigureWolverine(opts => opts.Discovery.IncludeAssembly(typeof(BillingModule).Assembly));
         return builder;
     }
-
-    public static IEndpointRouteBuilder MapBilling(this IEndpointRouteBuilder app) => app;
 }

@@ -3,7 +3,6 @@ using LoraPipeline.Datasets.Contracts;
 using LoraPipeline.Datasets.Model;
 using LoraPipeline.Datasets.Validating;
 using Marten;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +45,4 @@ public static class DatasetsModule
         });
         return builder;
     }
-
-    public static IEndpointRouteBuilder MapDatasets(this IEndpointRouteBuilder app) => app;
 }

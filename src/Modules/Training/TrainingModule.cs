@@ -8,7 +8,6 @@ using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
 using Marten;
 using Marten.Exceptions;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
@@ -135,6 +134,4 @@ public static class TrainingModule
     public const string JobPollQueue = "job-polls";
     public const string SubmissionQueue = "job-submissions";
     public const string ReportQueue = "job-reports";
-
-    public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app) => app;
 }

@@ -23,6 +23,10 @@ public static class Caller
     /// <summary>The tenant id of a user: the user id in its canonical form.</summary>
     public static string TenantOf(Guid userId) => userId.ToString("D");
 
+    /// <summary>The user a tenant id (of a session or a message) stands for.</summary>
+    public static Guid UserOf(string? tenantId) =>
+        Guid.TryParse(tenantId, out var userId) ? userId : throw new InvalidOperationException($"'{tenantId}' is not a user's tenant id.");
+
     public static Guid UserId(this ClaimsPrincipal principal) =>
         Guid.Parse(principal.FindFirstValue(UserIdClaim)
             ?? throw new InvalidOperationException("The request is not authenticated."));

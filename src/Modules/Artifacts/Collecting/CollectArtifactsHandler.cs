@@ -12,6 +12,9 @@ using Wolverine.Runtime.Handlers;
 
 namespace LoraPipeline.Artifacts.Collecting;
 
+/// <summary>Collect a completed job's files from the cluster (first attempt): sent by <see cref="JobCompletedHandler"/> and the collection watch.</summary>
+public sealed record CollectArtifacts(Guid JobId, Guid UserId, string ExternalJobId);
+
 /// <summary>Attempt <paramref name="Attempt"/> (2, 3, ...) of collecting a job's files, after a failure.</summary>
 public sealed record RetryArtifactCollection(Guid JobId, Guid UserId, string ExternalJobId, int Attempt);
 

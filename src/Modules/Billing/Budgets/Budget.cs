@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using LoraPipeline.Billing.Contracts;
 using LoraPipeline.Platform;
 using Marten.Events.Aggregation;
 using Marten.Schema;
@@ -8,8 +9,6 @@ namespace LoraPipeline.Billing.Budgets;
 /// <summary>The user set (or removed, with null) a monthly budget; with a hard limit, it stops spending.</summary>
 public sealed record BudgetSet(Guid UserId, decimal? MonthlyLimit, bool HardLimit, DateTimeOffset At);
 
-/// <summary>This month's spending crossed <paramref name="Percent"/>% of the budget (80 or 100), once per month and threshold.</summary>
-public sealed record BudgetThresholdReached(Guid UserId, string Month, int Percent, decimal Used, decimal MonthlyLimit, bool HardLimit, DateTimeOffset At);
 
 /// <summary>A user's budget, built inline from its stream (one stream per user).</summary>
 public sealed class Budget

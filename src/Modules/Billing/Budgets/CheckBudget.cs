@@ -1,3 +1,4 @@
+using LoraPipeline.Billing.Contracts;
 using LoraPipeline.Platform.Background;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Training.Contracts;
@@ -57,7 +58,7 @@ public static class CheckBudgetHandler
         {
             foreach (var job in await jobs.AccruingCostsAsync(command.UserId, ct))
             {
-                await bus.PublishAsync(new CancelTrainingJob(job.JobId, HardLimitReason));
+                await bus.PublishAsync(new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LoraPipeline.Artifacts.Contracts;
 using LoraPipeline.Billing.Budgets;
+using LoraPipeline.Billing.Contracts;
 using LoraPipeline.Datasets.Contracts;
 using LoraPipeline.Training.Contracts;
 
@@ -35,7 +36,8 @@ public static class NotificationRules
             new() { ["job_id"] = e.JobId, ["error"] = e.Reason, ["final_cost"] = e.FinalCost }),
 
         TrainingJobCancelled e => Make(eventId, at, "job_cancelled", "Job Cancelled", "medium", JobUrl(e.JobId),
-            e.Reason.Contains("budget", StringComparison.OrdinalIgnoreCase)
+            // events recorded before the cause was a field carry only the hard limit's own reason text
+            e.Cause == JobCancelCause.BudgetHardLimit || e.Reason == CheckBudgetHandler.HardLimitReason
                 ? $"Your training job was cancelled because the monthly budget's hard limit was reached. Cost: {Dollars(e.FinalCost)}"
                 : $"Your training job was cancelled. Cost: {Dollars(e.FinalCost)}",
             new() { ["job_id"] = e.JobId, ["reason"] = e.Reason, ["final_cost"] = e.FinalCost }),

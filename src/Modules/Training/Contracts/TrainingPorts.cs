@@ -58,12 +58,9 @@ public sealed record CompletedJobReport(
 public sealed record AccruingJobCost(Guid JobId, decimal CurrentCost, decimal HourlyRate, DateTimeOffset StartedAt);
 
 /// <summary>Cancel a job (sent by Billing when a hard budget limit is reached); answered with <see cref="CancelOutcome"/>.</summary>
-public sealed record CancelTrainingJob(Guid JobId, string Reason);
+public sealed record CancelTrainingJob(Guid JobId, string Reason, JobCancelCause Cause = JobCancelCause.User);
 
 public sealed record CancelOutcome(bool Found, bool Cancelled, string Status);
 
 /// <summary>Record that a job's adapter became model <paramref name="ArtifactId"/> (sent by Artifacts).</summary>
 public sealed record LinkArtifact(Guid JobId, Guid ArtifactId);
-
-/// <summary>Fetch a finished job's files from the cluster (published by Training on completion).</summary>
-public sealed record CollectArtifacts(Guid JobId, Guid UserId, string ExternalJobId);

@@ -1,30 +1,20 @@
-using LoraPipeline.Training.Contracts;
 using LoraPipeline.Training.Jobs;
-using Marten;
-using Wolverine;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Training.Execution;
 
 /// <summary>
 /// A pushed report appends the same events a poll would (deduplicated by step); it does not take
-/// a poll number, so the chain of polls goes on untouched until the job ends.
+/// a poll number, so the chain of polls goes on untouched until the job ends. The stream is locked
+/// while deciding, so a push and a poll of the same step record it once.
 /// </summary>
 public static class ApplyClusterReportHandler
 {
-    public static async Task Handle(ApplyClusterReport command, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
-        var job = stream.Aggregate;
-        if (job is not { Status: JobStatus.Running } || job.ExternalJobId != command.Status.ExternalJobId)
-        {
-            return;
-        }
-
-        var events = ClusterReports.Decide(job, command.Status, clock.GetUtcNow(), pollNumber: null);
-        stream.AppendMany(events);
-        if (events.OfType<TrainingJobCompleted>().Any())
-        {
-            await bus.PublishAsync(new CollectArtifacts(job.Id, job.UserId, job.ExternalJobId));
-        }
-    }
+    public static Events Handle(
+        ApplyClusterReport command,
+        [WriteAggregate(nameof(ApplyClusterReport.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
+        TimeProvider clock) =>
+        job is { Status: JobStatus.Running } && job.ExternalJobId == command.Status.ExternalJobId
+            ? [.. ClusterReports.Decide(job, command.Status, clock.GetUtcNow(), pollNumber: null)]
+            : [];
 }

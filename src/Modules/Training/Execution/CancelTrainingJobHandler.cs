@@ -1,41 +1,43 @@
 using LoraPipeline.Training.Contracts;
 using LoraPipeline.Training.Jobs;
-using Marten;
 using Wolverine;
 using Wolverine.ErrorHandling;
+using Wolverine.Marten;
 using Wolverine.Runtime.Handlers;
 
 namespace LoraPipeline.Training.Execution;
 
 /// <summary>
 /// Cancels a queued, initializing or running job: the job ends here with its final cost whatever
-/// the cluster says, and the cluster is asked to stop through the outbox (retried). A cancel that
-/// races a completion leaves one terminal event: both take the stream's lock (exclusive writing),
-/// so the second reads the first's result and finds the job already ended.
+/// the cluster says, and the cluster is asked to stop through the outbox (retried). The stream is
+/// locked while deciding (exclusive), so a cancel racing a completion leaves one terminal event:
+/// the second reads the first's result and finds the job already ended.
 /// </summary>
 public static class CancelTrainingJobHandler
 {
-    public static async Task<CancelOutcome> Handle(CancelTrainingJob command, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    public static (CancelOutcome, Events, OutgoingMessages) Handle(
+        CancelTrainingJob command,
+        [WriteAggregate(nameof(CancelTrainingJob.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
+        TimeProvider clock)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
-        var job = stream.Aggregate;
         if (job is null)
         {
-            return new CancelOutcome(Found: false, Cancelled: false, Status: "");
+            return (new CancelOutcome(Found: false, Cancelled: false, Status: ""), [], []);
         }
 
         if (!job.IsActive)
         {
-            return new CancelOutcome(Found: true, Cancelled: false, Status: job.Status.ToString().ToLowerInvariant());
+            return (new CancelOutcome(Found: true, Cancelled: false, Status: job.Status.ToString().ToLowerInvariant()), [], []);
         }
 
-        stream.AppendOne(JobEndings.Cancelled(job, command.Reason, clock.GetUtcNow()));
+        var events = new Events { JobEndings.Cancelled(job, command.Reason, command.Cause, clock.GetUtcNow()) };
+        var messages = new OutgoingMessages();
         if (job.ExternalJobId is not null)
         {
-            await bus.PublishAsync(new CancelOnCluster(job.Id, job.ExternalJobId));
+            messages.Add(new CancelOnCluster(job.Id, job.ExternalJobId));
         }
 
-        return new CancelOutcome(Found: true, Cancelled: true, Status: "cancelled");
+        return (new CancelOutcome(Found: true, Cancelled: true, Status: "cancelled"), events, messages);
     }
 }
 

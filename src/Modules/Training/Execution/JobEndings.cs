@@ -15,6 +15,6 @@ internal static class JobEndings
     public static TrainingJobFailed Failed(TrainingJob job, string reason, DateTimeOffset at) =>
         new(job.Id, reason, at, job.CostAt(at), job.UsageUntil(at));
 
-    public static TrainingJobCancelled Cancelled(TrainingJob job, string reason, DateTimeOffset at) =>
-        new(job.Id, reason, at, job.CostAt(at), job.UsageUntil(at));
+    public static TrainingJobCancelled Cancelled(TrainingJob job, string reason, JobCancelCause cause, DateTimeOffset at) =>
+        new(job.Id, reason, at, job.CostAt(at), job.UsageUntil(at), cause);
 }

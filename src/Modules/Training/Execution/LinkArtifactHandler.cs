@@ -1,18 +1,15 @@
 using LoraPipeline.Training.Contracts;
 using LoraPipeline.Training.Jobs;
-using Marten;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Training.Execution;
 
-/// <summary>Puts the stored model's id on the job's stream (once).</summary>
+/// <summary>Puts the stored model's id on the job's stream (once: a second link of the same job changes nothing).</summary>
 public static class LinkArtifactHandler
 {
-    public static async Task Handle(LinkArtifact command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
-        if (stream.Aggregate is { ArtifactId: null })
-        {
-            stream.AppendOne(new ArtifactLinked(command.JobId, command.ArtifactId, clock.GetUtcNow()));
-        }
-    }
+    public static Events Handle(
+        LinkArtifact command,
+        [WriteAggregate(nameof(LinkArtifact.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
+        TimeProvider clock) =>
+        job is { ArtifactId: null } ? [new ArtifactLinked(command.JobId, command.ArtifactId, clock.GetUtcNow())] : [];
 }

@@ -44,10 +44,6 @@ public static class PollTrainingJobHandler
         {
             await bus.ScheduleAsync(new PollTrainingJob(job!.Id, command.PollNumber + 1), settings.PollInterval);
         }
-        else if (events.OfType<TrainingJobCompleted>().Any())
-        {
-            await bus.PublishAsync(new CollectArtifacts(job!.Id, job.UserId, job.ExternalJobId!));
-        }
         else if (events.OfType<ClusterStatusCheckFailed>().Any() && events.OfType<TrainingJobFailed>().Any())
         {
             // we gave up reading its status, not the cluster its work: it may still be training, and billing
