@@ -43,6 +43,13 @@ internal static class JobTestKit
     public static async Task<JsonNode> JobAsync(this ClusterHost platform, TestUser user, Guid jobId) =>
         await (await platform.Host.Scenario(s => s.As(user).Get.Url($"/api/jobs/{jobId}"))).Data();
 
+    /// <summary>The job's state as Training keeps it, bookkeeping included (the API shows less).</summary>
+    public static async Task<Jobs.TrainingJob> StoredJobAsync(this ClusterHost platform, TestUser user, Guid jobId)
+    {
+        await using var session = platform.Store.QuerySession(user.Tenant);
+        return (await session.LoadAsync<Jobs.TrainingJob>(jobId))!;
+    }
+
     /// <summary>Runs poll <paramref name="pollNumber"/> of a job now (polls are not scheduled by themselves in these tests).</summary>
     public static async Task PollAsync(this ClusterHost platform, TestUser user, Guid jobId, int pollNumber) =>
         await platform.Host.InvokeMessageAndWaitAsync(new PollTrainingJob(jobId, pollNumber), user.Tenant, 60_000);

@@ -88,9 +88,15 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
         Assert.Equal(3, page["pagination"]!["total"]!.GetValue<long>());
         Assert.Equal(2, page["pagination"]!["total_pages"]!.GetValue<int>());
         Assert.Equal(ids[2], page["jobs"]![0]!["id"]!.GetValue<Guid>());
-        Assert.Equal("Support chats", page["jobs"]![0]!["dataset_name"]!.GetValue<string>());
-        Assert.Equal("brightrun_lora_v4", page["jobs"]![0]!["dataset_format"]!.GetValue<string>());
-        Assert.True(page["jobs"]![0]!["dataset_training_pairs"]!.GetValue<long>() > 0);
+        var shown = page["jobs"]![0]!["dataset"]!;
+        Assert.Equal("Support chats", shown["name"]!.GetValue<string>());
+        Assert.Equal("brightrun_lora_v4", shown["format"]!.GetValue<string>());
+        Assert.True(shown["total_training_pairs"]!.GetValue<long>() > 0);
+        Assert.True(shown["total_tokens"]!.GetValue<long>() > 0);
+        foreach (var bookkeeping in new[] { "idempotency_key", "request_fingerprint", "last_poll_number", "consecutive_status_failures", "version" })
+        {
+            Assert.Null(page["jobs"]![0]![bookkeeping]);
+        }
 
         var cancelled = await (await platform.Host.Scenario(s => s.As(user).Get.Url("/api/jobs?status=cancelled"))).Data();
         Assert.Equal(ids[0], cancelled["jobs"]!.AsArray().Single()!["id"]!.GetValue<Guid>());

@@ -85,7 +85,7 @@ public sealed class when_the_cluster_status_keeps_failing(StatusFailsHost platfo
         await platform.PollAsync(user, id, 2);
         var stillRunning = (await platform.JobAsync(user, id))["job"]!;
         Assert.Equal("running", stillRunning["status"]!.GetValue<string>());
-        Assert.Equal(2, stillRunning["consecutive_status_failures"]!.GetValue<int>());
+        Assert.Equal(2, (await platform.StoredJobAsync(user, id)).ConsecutiveStatusFailures);
 
         var third = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
             .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new PollTrainingJob(id, 3))));

@@ -2,7 +2,9 @@ using LoraPipeline.Artifacts.Model;
 using LoraPipeline.Platform.Http;
 using Marten;
 using Marten.Pagination;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Artifacts.Browsing;
 
@@ -12,7 +14,7 @@ public enum ModelSort
     Quality,
 }
 
-public sealed record ModelList(IReadOnlyList<ModelArtifact> Models, Pagination Pagination);
+public sealed record ModelList(IReadOnlyList<ModelView> Models, Pagination Pagination);
 
 public sealed record UpdateModel(string? Name, string? Description);
 
@@ -45,7 +47,7 @@ public static class ListModelsEndpoint
             ? query.OrderByDescending(m => m.QualityScore).ThenByDescending(m => m.CreatedAt)
             : query.OrderByDescending(m => m.CreatedAt);
         var models = await query.ToPagedListAsync(p, l, ct);
-        return Api.Ok(new ModelList(models.ToList(), Pagination.Of(p, l, models.TotalItemCount)));
+        return Api.Ok(new ModelList(models.Select(ModelView.From).ToList(), Pagination.Of(p, l, models.TotalItemCount)));
     }
 }
 
@@ -53,59 +55,55 @@ public static class GetModelEndpoint
 {
     /// <summary>One model: quality metrics, training summary, configuration, files with sizes and checksums.</summary>
     [WolverineGet("/api/models/{id}", OperationId = "GetModel"), Tags("Models")]
-    public static async Task<ApiResponse<ModelArtifact>> Get(Guid id, IQuerySession session, CancellationToken ct) =>
-        Api.Ok(await session.LoadAsync<ModelArtifact>(id, ct) is { DeletedAt: null } model ? model : throw ApiProblems.NotFound("Model"));
+    public static async Task<ApiResponse<ModelView>> Get(Guid id, IQuerySession session, CancellationToken ct) =>
+        Api.Ok(await session.LoadAsync<ModelArtifact>(id, ct) is { DeletedAt: null } model ? ModelView.From(model) : throw ApiProblems.NotFound("Model"));
 }
 
+/// <summary>Rename a model or change its description.</summary>
 public static class UpdateModelEndpoint
 {
     public const int MaxNameLength = 200;
     public const int MaxDescriptionLength = 2000;
 
-    /// <summary>Rename a model or change its description.</summary>
-    [WolverinePatch("/api/models/{id}", OperationId = "UpdateModel"), Tags("Models")]
-    public static async Task<ApiResponse<ModelArtifact>> Update(Guid id, UpdateModel body, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static ProblemDetails Validate(UpdateModel body, ModelArtifact? model)
     {
-        var stream = await session.Events.FetchForWriting<ModelArtifact>(id, ct);
-        if (stream.Aggregate is not { DeletedAt: null } model)
+        if (model is not { DeletedAt: null })
         {
-            throw ApiProblems.NotFound("Model");
+            return ApiProblems.NotFound("Model").ToProblemDetails();
         }
 
+        var (name, description) = Cleaned(body, model);
         var errors = new FieldErrors();
-        var name = body.Name is { } asked ? UserText.Clean(asked) : model.Name;
-        var description = body.Description is { } text ? UserText.Clean(text) : model.Description;
         errors.RequireText("name", name, MaxNameLength);
         if (description is { Length: > MaxDescriptionLength })
         {
             errors.Add("description", $"must be at most {MaxDescriptionLength} characters");
         }
 
-        if (errors.Any)
-        {
-            throw ApiProblems.Validation(errors);
-        }
-
-        stream.AppendOne(new ModelArtifactRenamed(id, name, description, clock.GetUtcNow()));
-        await session.SaveChangesAsync(ct);
-        return Api.Ok((await session.LoadAsync<ModelArtifact>(id, ct))!);
+        return errors.Any ? ApiProblems.Validation(errors).ToProblemDetails() : WolverineContinue.NoProblems;
     }
+
+    [WolverinePatch("/api/models/{id}", OperationId = "UpdateModel"), Tags("Models")]
+    [ProducesResponseType<ApiResponse<ModelView>>(StatusCodes.Status200OK)]
+    public static (IResult, ModelArtifactRenamed) Update(Guid id, UpdateModel body, [WriteAggregate("id", Required = false)] ModelArtifact? model, TimeProvider clock)
+    {
+        var (name, description) = Cleaned(body, model!);
+        return (ReadAfterCommit.Ok<ModelArtifact, ModelView>(id, ModelView.From), new ModelArtifactRenamed(id, name, description, clock.GetUtcNow()));
+    }
+
+    /// <summary>The name and description asked for, without control characters; the current ones where left out.</summary>
+    private static (string Name, string? Description) Cleaned(UpdateModel body, ModelArtifact model) =>
+        (body.Name is { } name ? UserText.Clean(name) : model.Name, body.Description is { } text ? UserText.Clean(text) : model.Description);
 }
 
+/// <summary>Soft delete: the model leaves the lists and its links; its files are kept.</summary>
 public static class DeleteModelEndpoint
 {
-    /// <summary>Soft delete: the model leaves the lists and its links; its files are kept.</summary>
-    [WolverineDelete("/api/models/{id}", OperationId = "DeleteModel"), Tags("Models")]
-    public static async Task<IResult> Delete(Guid id, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var stream = await session.Events.FetchForWriting<ModelArtifact>(id, ct);
-        if (stream.Aggregate is not { DeletedAt: null })
-        {
-            throw ApiProblems.NotFound("Model");
-        }
+    public static ProblemDetails Validate(ModelArtifact? model) =>
+        model is { DeletedAt: null } ? WolverineContinue.NoProblems : ApiProblems.NotFound("Model").ToProblemDetails();
 
-        stream.AppendOne(new ModelArtifactDeleted(id, clock.GetUtcNow()));
-        await session.SaveChangesAsync(ct);
-        return Results.NoContent();
-    }
+    [WolverineDelete("/api/models/{id}", OperationId = "DeleteModel"), Tags("Models")]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
+    public static (IResult, ModelArtifactDeleted) Delete(Guid id, [WriteAggregate("id", Required = false)] ModelArtifact? model, TimeProvider clock) =>
+        (Results.NoContent(), new ModelArtifactDeleted(id, clock.GetUtcNow()));
 }

@@ -1,9 +1,10 @@
 using LoraPipeline.Artifacts.Model;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Training.Contracts;
-using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Artifacts.Collecting;
 
@@ -17,32 +18,27 @@ public sealed record ArtifactCollectionRestarted(Guid ArtifactId, DateTimeOffset
 /// </summary>
 public static class RetryCollectionEndpoint
 {
-    [WolverinePost("/api/models/{id}/collect", OperationId = "RetryModelCollection"), Tags("Models")]
-    public static async Task<IResult> Retry(Guid id, IDocumentSession session, ITrainingJobs jobs, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    /// <summary>The job's cluster id is on the job, not the model (a failed model's job has completed).</summary>
+    public static Task<CompletedJobReport?> LoadAsync(ModelArtifact? model, ITrainingJobs jobs, CancellationToken ct) =>
+        model is null ? Task.FromResult<CompletedJobReport?>(null) : jobs.FindCompletedAsync(model.UserId, model.JobId, ct);
+
+    public static ProblemDetails Validate(ModelArtifact? model, CompletedJobReport? job) => model switch
     {
-        var stream = await session.Events.FetchForWriting<ModelArtifact>(id, ct);
-        if (stream.Aggregate is not { DeletedAt: null } model)
-        {
-            throw ApiProblems.NotFound("Model");
-        }
-
-        var restarted = Decide(model, clock.GetUtcNow());
-        // the job's cluster id is on the job, not the model; a failed model's job has completed
-        var job = await jobs.FindCompletedAsync(model.UserId, model.JobId, ct)
-            ?? throw ApiProblems.Conflict("Job not completed", "The training job behind this model has not completed; there is nothing to collect.");
-
-        stream.AppendOne(restarted);
-        await bus.PublishAsync(new RetryArtifactCollection(model.JobId, model.UserId, job.ExternalJobId, Attempt: 1));
-        await session.SaveChangesAsync(ct);
-        return Api.Accepted(await session.LoadAsync<ModelArtifact>(id, ct));
-    }
-
-    public static ArtifactCollectionRestarted Decide(ModelArtifact model, DateTimeOffset now) => model.Status switch
-    {
-        ArtifactStatus.Failed => new ArtifactCollectionRestarted(model.Id, now),
-        ArtifactStatus.Collecting => throw ApiProblems.Conflict("Collection in progress",
-            "The model's files are being collected; wait for the result.", new { status = "collecting" }),
-        _ => throw ApiProblems.Conflict("Model already stored", "Every file of this model is stored; there is nothing to collect again.",
-            new { status = model.Status.ToString().ToLowerInvariant() }),
+        not { DeletedAt: null } => ApiProblems.NotFound("Model").ToProblemDetails(),
+        { Status: ArtifactStatus.Collecting } => ApiProblems.Conflict("Collection in progress",
+            "The model's files are being collected; wait for the result.", new { status = "collecting" }).ToProblemDetails(),
+        { Status: not ArtifactStatus.Failed } => ApiProblems.Conflict("Model already stored", "Every file of this model is stored; there is nothing to collect again.",
+            new { status = model.Status.ToString().ToLowerInvariant() }).ToProblemDetails(),
+        _ when job is null => ApiProblems.Conflict("Job not completed", "The training job behind this model has not completed; there is nothing to collect.")
+            .ToProblemDetails(),
+        _ => WolverineContinue.NoProblems,
     };
+
+    [WolverinePost("/api/models/{id}/collect", OperationId = "RetryModelCollection"), Tags("Models")]
+    [ProducesResponseType<ApiResponse<ModelView>>(StatusCodes.Status202Accepted)]
+    public static (IResult, ArtifactCollectionRestarted, OutgoingMessages) Retry(
+        Guid id, [WriteAggregate("id", Required = false)] ModelArtifact? model, CompletedJobReport? job, TimeProvider clock) =>
+        (ReadAfterCommit.Accepted<ModelArtifact, ModelView>(id, ModelView.From),
+         new ArtifactCollectionRestarted(id, clock.GetUtcNow()),
+         [new RetryArtifactCollection(model!.JobId, model.UserId, job!.ExternalJobId, Attempt: 1)]);
 }

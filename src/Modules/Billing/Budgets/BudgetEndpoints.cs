@@ -1,10 +1,13 @@
-using System.Text.Json.Serialization;
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Training.Contracts;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Billing.Budgets;
 
@@ -27,13 +30,12 @@ public static class GetBudgetEndpoint
     }
 }
 
+/// <summary>Set (or remove) the caller's monthly budget; answers its use this month under the new limit.</summary>
 public static class SetBudgetEndpoint
 {
     public const decimal MaxLimit = 1_000_000m;
 
-    [WolverinePut("/api/budget", OperationId = "SetBudget"), Tags("Costs")]
-    public static async Task<ApiResponse<BudgetUsage>> Put(
-        SetBudget body, ClaimsPrincipal caller, IDocumentSession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct)
+    public static ProblemDetails Validate(SetBudget body)
     {
         var errors = new FieldErrors();
         if (body.MonthlyLimit is { } limit && (limit <= 0 || limit > MaxLimit || decimal.Round(limit, 2) != limit))
@@ -45,17 +47,29 @@ public static class SetBudgetEndpoint
             errors.Add("hard_limit", "needs a monthly_limit to hold jobs to");
         }
 
-        if (errors.Any)
-        {
-            throw ApiProblems.Validation(errors);
-        }
+        return errors.Any ? ApiProblems.Validation(errors).ToProblemDetails() : WolverineContinue.NoProblems;
+    }
 
+    [WolverinePut("/api/budget", OperationId = "SetBudget"), Tags("Costs")]
+    public static async Task<ApiResponse<BudgetUsage>> Put(
+        SetBudget body, ClaimsPrincipal caller, IMessageBus bus, IQuerySession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct)
+    {
         var userId = caller.UserId();
-        var streamId = Budget.StreamIdFor(userId);
-        session.Events.Append(streamId, new BudgetSet(userId, body.MonthlyLimit, body.MonthlyLimit is not null && body.HardLimit, clock.GetUtcNow()));
-        await session.SaveChangesAsync(ct);
-
-        var budget = await session.LoadAsync<Budget>(streamId, ct);
+        await bus.InvokeAsync(new ChangeBudget(userId, body.MonthlyLimit, body.HardLimit), ct);
+        var budget = await session.LoadAsync<Budget>(Budget.StreamIdFor(userId), ct);
         return Api.Ok(await BudgetUsage.ComputeAsync(session, budget, jobs, userId, clock.GetUtcNow(), ct));
     }
+}
+
+/// <summary>Change a user's budget (its stream's id derives from the user's).</summary>
+public sealed record ChangeBudget(Guid UserId, decimal? MonthlyLimit, bool HardLimit)
+{
+    public Guid BudgetId => Budget.StreamIdFor(UserId);
+}
+
+public static class ChangeBudgetHandler
+{
+    /// <summary>A hard limit needs a limit: without one it is dropped, as the endpoint refuses it anyway.</summary>
+    public static BudgetSet Handle(ChangeBudget command, [WriteAggregate(nameof(ChangeBudget.BudgetId), Required = false)] Budget? budget, TimeProvider clock) =>
+        new(command.UserId, command.MonthlyLimit, command.MonthlyLimit is not null && command.HardLimit, clock.GetUtcNow());
 }

@@ -5,11 +5,15 @@ using LoraPipeline.Training.Contracts;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Billing.Budgets;
 
 /// <summary>Compare one user's spending with their budget now.</summary>
-public sealed record CheckBudget(Guid UserId);
+public sealed record CheckBudget(Guid UserId)
+{
+    public Guid BudgetId => Budget.StreamIdFor(UserId);
+}
 
 public static class BudgetRules
 {
@@ -42,25 +46,31 @@ public static class CheckBudgetHandler
 {
     public const string HardLimitReason = "Cancelled: the monthly budget's hard limit was reached.";
 
-    public static async Task Handle(CheckBudget command, IDocumentSession session, ITrainingJobs jobs, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    /// <summary>Spending is read before the budget's stream is locked: the check only needs to be current to the second.</summary>
+    public static async Task<BudgetUsage?> LoadAsync(CheckBudget command, Budget? budget, IQuerySession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct) =>
+        budget is { MonthlyLimit: not null } ? await BudgetUsage.ComputeAsync(session, budget, jobs, command.UserId, clock.GetUtcNow(), ct) : null;
+
+    public static async Task<(Events, OutgoingMessages)> Handle(
+        CheckBudget command, [WriteAggregate(nameof(CheckBudget.BudgetId), Required = false)] Budget? budget, BudgetUsage? usage,
+        ITrainingJobs jobs, TimeProvider clock, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<Budget>(Budget.StreamIdFor(command.UserId), ct);
-        if (stream.Aggregate is not { MonthlyLimit: not null } budget)
+        if (budget is null || usage is null)
         {
-            return;
+            return ([], []);
         }
 
-        var now = clock.GetUtcNow();
-        var usage = await BudgetUsage.ComputeAsync(session, budget, jobs, command.UserId, now, ct);
-        stream.AppendMany(BudgetRules.Crossed(budget, usage, now));
-
+        var events = new Events();
+        events.AddRange(BudgetRules.Crossed(budget, usage, clock.GetUtcNow()));
+        var messages = new OutgoingMessages();
         if (budget.HardLimit && usage.Status == BudgetStatus.Exceeded)
         {
             foreach (var job in await jobs.AccruingCostsAsync(command.UserId, ct))
             {
-                await bus.PublishAsync(new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
+                messages.Add(new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
             }
         }
+
+        return (events, messages);
     }
 }
 

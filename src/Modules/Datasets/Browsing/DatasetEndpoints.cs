@@ -60,16 +60,14 @@ public static class GetDatasetEndpoint
 {
     /// <summary>One dataset with its statistics, warnings, first errors and, while validating, progress.</summary>
     [WolverineGet("/api/datasets/{id}", OperationId = "GetDataset"), Tags("Datasets")]
-    public static async Task<ApiResponse<Dataset>> Get(Guid id, IQuerySession session, CancellationToken ct)
+    public static async Task<ApiResponse<DatasetView>> Get(Guid id, IQuerySession session, CancellationToken ct)
     {
         var dataset = await session.LoadAsync<Dataset>(id, ct) ?? throw ApiProblems.NotFound("Dataset");
-        if (dataset.Status == DatasetStatus.Validating
-            && await session.LoadAsync<DatasetValidationProgress>(id, ct) is { } progress
-            && progress.Run == dataset.ValidationRun)
-        {
-            dataset.ValidationProgress = progress.View();
-        }
-
-        return Api.Ok(dataset);
+        var progress = dataset.Status == DatasetStatus.Validating
+                       && await session.LoadAsync<DatasetValidationProgress>(id, ct) is { } recorded
+                       && recorded.Run == dataset.ValidationRun
+            ? recorded.View()
+            : null;
+        return Api.Ok(DatasetView.From(dataset, progress));
     }
 }

@@ -14,9 +14,9 @@ public enum DatasetStatus
 }
 
 /// <summary>
-/// A dataset as users see it (E01's datasets fields plus the validation report), built inline from
-/// the dataset's event stream by <see cref="DatasetProjection"/>. It is also the state the
-/// decisions of this module read (with its stream version).
+/// A dataset's state (E01's datasets fields plus the validation report), built inline from the dataset's
+/// event stream by <see cref="DatasetProjection"/>: what the decisions of this module read (with its stream
+/// version) and what <see cref="DatasetView"/> shows users.
 /// </summary>
 public sealed class Dataset
 {
@@ -64,9 +64,6 @@ public sealed class Dataset
     public int MaxSequenceLength { get; set; }
     public string Tokenizer { get; set; } = "";
     public int ValidationRun { get; set; }
-
-    /// <summary>Filled on read while validating (not part of the projection).</summary>
-    public ValidationProgressView? ValidationProgress { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -29,7 +29,7 @@ public static class UploadDatasetEndpoint
 
     [WolverinePost("/api/datasets", OperationId = "UploadDataset"), Tags("Datasets")]
     [DisableRequestSizeLimit] // replaced per request below, from Datasets:MaxUploadBytes
-    [ProducesResponseType<ApiResponse<Dataset>>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ApiResponse<DatasetView>>(StatusCodes.Status201Created)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
@@ -82,7 +82,7 @@ public static class UploadDatasetEndpoint
         }
 
         var dataset = await session.LoadAsync<Dataset>(datasetId, ct);
-        return Api.Created($"/api/datasets/{datasetId}", dataset);
+        return Api.Created($"/api/datasets/{datasetId}", DatasetView.From(dataset!));
     }
 
     private static async Task ReadFormAsync(

@@ -4,71 +4,72 @@ using LoraPipeline.Datasets.Model;
 using LoraPipeline.Datasets.Validation;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
-using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace LoraPipeline.Datasets.Validating;
 
 /// <summary>Both optional: the dataset's current value is kept when one is left out.</summary>
 public sealed record RevalidateDataset(string? Format, int? MaxSequenceLength);
 
+/// <summary>Validate again, for instance after choosing the other format or another maximum length (202).</summary>
 public static class RevalidateDatasetEndpoint
 {
     public const int MinSequenceLength = 128;
     public const int MaxSequenceLength = 131_072;
 
-    /// <summary>Validate again, for instance after choosing the other format or another maximum length.</summary>
-    [WolverinePost("/api/datasets/{id}/validate", OperationId = "RevalidateDataset"), Tags("Datasets")]
-    public static async Task<IResult> Revalidate(
-        Guid id, RevalidateDataset body, ClaimsPrincipal caller, IDocumentSession session, IDatasetUsage usage, IMessageBus bus, TimeProvider clock,
-        CancellationToken ct)
+    public static async Task<ProblemDetails> ValidateAsync(
+        RevalidateDataset body, Dataset? dataset, ClaimsPrincipal caller, IDatasetUsage usage, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<Dataset>(id, ct);
-        var dataset = stream.Aggregate ?? throw ApiProblems.NotFound("Dataset");
+        if (dataset is null)
+        {
+            return ApiProblems.NotFound("Dataset").ToProblemDetails();
+        }
 
         var errors = new FieldErrors();
-        var format = body.Format ?? dataset.Format;
-        if (!DatasetFormats.TryParse(format, out var parsed))
+        if (!DatasetFormats.TryParse(body.Format ?? dataset.Format, out _))
         {
             errors.Add("format", $"must be {DatasetFormats.V4WireName} or {DatasetFormats.V3WireName}");
         }
 
-        var maxLength = body.MaxSequenceLength ?? dataset.MaxSequenceLength;
-        errors.RequireRange("max_sequence_length", maxLength, (MinSequenceLength, MaxSequenceLength));
+        errors.RequireRange("max_sequence_length", body.MaxSequenceLength ?? dataset.MaxSequenceLength, (MinSequenceLength, MaxSequenceLength));
         if (errors.Any)
         {
-            throw ApiProblems.Validation(errors);
+            return ApiProblems.Validation(errors).ToProblemDetails();
         }
 
-        if (dataset.DeletedAt is null && await usage.HasActiveJobsAsync(caller.UserId(), id, ct))
+        if (dataset.DeletedAt is null && await usage.HasActiveJobsAsync(caller.UserId(), dataset.Id, ct))
         {
             // a new run makes the dataset "validating" (or "error") under a job that is training on it
-            throw ApiProblems.Conflict("Dataset in use", "A training job of this dataset is queued or running; cancel it or wait for it to end, then validate again.");
+            return ApiProblems.Conflict("Dataset in use", "A training job of this dataset is queued or running; cancel it or wait for it to end, then validate again.")
+                .ToProblemDetails();
         }
 
-        // "" parses as the default format: store the name it stands for
-        var requested = Decide(dataset, parsed!.Value.ToWireName(), maxLength, clock.GetUtcNow());
-        stream.AppendOne(requested);
-        await bus.PublishAsync(new ValidateDataset(id, requested.Run));
-        await session.SaveChangesAsync(ct);
-
-        return Api.Accepted(await session.LoadAsync<Dataset>(id, ct));
+        return Refusal(dataset) ?? WolverineContinue.NoProblems;
     }
 
-    public static DatasetRevalidationRequested Decide(Dataset dataset, string format, int maxSequenceLength, DateTimeOffset now)
+    [WolverinePost("/api/datasets/{id}/validate", OperationId = "RevalidateDataset"), Tags("Datasets")]
+    [ProducesResponseType<ApiResponse<DatasetView>>(StatusCodes.Status202Accepted)]
+    public static (IResult, Events, OutgoingMessages) Revalidate(
+        Guid id, RevalidateDataset body, [WriteAggregate("id", Required = false)] Dataset? dataset, TimeProvider clock)
     {
-        if (dataset.DeletedAt is not null)
-        {
-            throw ApiProblems.Conflict("Dataset deleted", "A deleted dataset cannot be validated again; upload it anew.");
-        }
-
-        if (dataset.Status == DatasetStatus.Validating)
-        {
-            throw ApiProblems.Conflict("Validation in progress", "The dataset is being validated; wait for the result before asking again.",
-                new { status = "validating" });
-        }
-
-        return new DatasetRevalidationRequested(dataset.Id, dataset.ValidationRun + 1, format, maxSequenceLength, now);
+        // "" parses as the default format: store the name it stands for
+        DatasetFormats.TryParse(body.Format ?? dataset!.Format, out var format);
+        var requested = Decide(dataset!, format!.Value.ToWireName(), body.MaxSequenceLength ?? dataset!.MaxSequenceLength, clock.GetUtcNow());
+        return (ReadAfterCommit.Accepted<Dataset, DatasetView>(id, d => DatasetView.From(d)), [requested], [new ValidateDataset(id, requested.Run)]);
     }
+
+    /// <summary>Why a dataset cannot be validated again now, or null when it can.</summary>
+    public static ProblemDetails? Refusal(Dataset dataset) => dataset switch
+    {
+        { DeletedAt: not null } => ApiProblems.Conflict("Dataset deleted", "A deleted dataset cannot be validated again; upload it anew.").ToProblemDetails(),
+        { Status: DatasetStatus.Validating } => ApiProblems.Conflict("Validation in progress",
+            "The dataset is being validated; wait for the result before asking again.", new { status = "validating" }).ToProblemDetails(),
+        _ => null,
+    };
+
+    public static DatasetRevalidationRequested Decide(Dataset dataset, string format, int maxSequenceLength, DateTimeOffset now) =>
+        new(dataset.Id, dataset.ValidationRun + 1, format, maxSequenceLength, now);
 }

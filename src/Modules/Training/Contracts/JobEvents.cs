@@ -21,7 +21,8 @@ public sealed record TrainingJobQueued(
     decimal EstimatedDurationHours,
     string? IdempotencyKey,
     string RequestFingerprint,
-    DateTimeOffset QueuedAt);
+    DateTimeOffset QueuedAt,
+    long? DatasetTotalTokens = null);
 
 /// <summary>GPU time starts counting: the job is running on <paramref name="NumGpus"/> x <paramref name="GpuType"/>.</summary>
 public sealed record TrainingJobStarted(

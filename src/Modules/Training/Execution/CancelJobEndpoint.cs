@@ -14,7 +14,7 @@ public static class CancelJobEndpoint
     /// a 409 that names it.
     /// </summary>
     [WolverinePost("/api/jobs/{id}/cancel", OperationId = "CancelJob"), Tags("Jobs")]
-    public static async Task<ApiResponse<TrainingJob>> Cancel(Guid id, IMessageBus bus, IQuerySession session, CancellationToken ct)
+    public static async Task<ApiResponse<JobView>> Cancel(Guid id, IMessageBus bus, IQuerySession session, CancellationToken ct)
     {
         var outcome = await bus.InvokeAsync<CancelOutcome>(new CancelTrainingJob(id, "Cancelled by the user."), ct);
         if (!outcome.Found)
@@ -28,6 +28,6 @@ public static class CancelJobEndpoint
                 $"Only queued, initializing or running jobs can be cancelled; this job is '{outcome.Status}'.", new { status = outcome.Status });
         }
 
-        return Api.Ok((await session.LoadAsync<TrainingJob>(id, ct))!);
+        return Api.Ok(JobView.From((await session.LoadAsync<TrainingJob>(id, ct))!));
     }
 }

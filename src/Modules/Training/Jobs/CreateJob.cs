@@ -54,7 +54,7 @@ public static class CreateJobEndpoint
     /// second one; the same key with a different request is a 422.
     /// </summary>
     [WolverinePost("/api/jobs", OperationId = "CreateJob"), Tags("Jobs")]
-    [ProducesResponseType<ApiResponse<TrainingJob>>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ApiResponse<JobView>>(StatusCodes.Status201Created)]
     public static async Task<IResult> Create(
         CreateJobRequest body, HttpContext http, ClaimsPrincipal caller, IMessageBus bus, IDocumentSession session,
         IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue, IOptions<TrainingOptions> training,
@@ -80,7 +80,7 @@ public static class CreateJobEndpoint
         var queued = new TrainingJobQueued(
             jobId, userId, request.Dataset.Id, request.Dataset.Name, request.Dataset.Format, request.Dataset.TotalTrainingPairs,
             request.PresetId, request.Hyperparameters, request.Gpu, request.Estimate.TrainingDetails.TotalSteps,
-            request.Estimate.EstimatedCost, request.Estimate.EstimatedDurationHours, key, fingerprint, clock.GetUtcNow());
+            request.Estimate.EstimatedCost, request.Estimate.EstimatedDurationHours, key, fingerprint, clock.GetUtcNow(), request.Dataset.TotalTokens);
         if (key is null)
         {
             // a fresh id cannot collide: start the stream in this request's own outboxed session
@@ -93,7 +93,7 @@ public static class CreateJobEndpoint
         }
 
         // the view of a new job is what its first event makes of it: no need to read it back
-        return Api.Created($"/api/jobs/{jobId}", TrainingJobProjection.FromQueued(queued, queued.QueuedAt));
+        return Api.Created($"/api/jobs/{jobId}", JobView.From(TrainingJobProjection.FromQueued(queued, queued.QueuedAt)));
     }
 
     private static IResult Replay(HttpContext http, TrainingJob job, string fingerprint)
@@ -105,7 +105,7 @@ public static class CreateJobEndpoint
         }
 
         http.Response.Headers["Idempotency-Replayed"] = "true";
-        return Api.Created($"/api/jobs/{job.Id}", job);
+        return Api.Created($"/api/jobs/{job.Id}", JobView.From(job));
     }
 
     private static string? IdempotencyKey(HttpContext http)

@@ -9,10 +9,14 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Training.Jobs;
 
-public sealed record JobList(IReadOnlyList<TrainingJob> Jobs, Pagination Pagination);
+public sealed record JobList(IReadOnlyList<JobView> Jobs, Pagination Pagination);
 
-/// <summary>E04's job detail: the job, its last 100 metric points (oldest first) and its cost records.</summary>
-public sealed record JobDetails(TrainingJob Job, IReadOnlyList<JobMetricPoint> Metrics, IReadOnlyList<object> CostRecords, JobAsOf? AsOf);
+/// <summary>
+/// E04's job detail: the job, its last 100 metric points (oldest first) and its cost records.
+/// <paramref name="Revision"/> is the number of events the job has had: a later answer (or server-sent
+/// event) about the same job has a higher one, so a client can drop an update older than what it shows.
+/// </summary>
+public sealed record JobDetails(JobView Job, IReadOnlyList<JobMetricPoint> Metrics, IReadOnlyList<object> CostRecords, JobAsOf? AsOf, long Revision);
 
 /// <summary>Set when the job was rebuilt from its history as of a version or a time.</summary>
 public sealed record JobAsOf(long? Version, DateTimeOffset? Timestamp);
@@ -39,7 +43,7 @@ public static class ListJobsEndpoint
         }
 
         var jobs = await query.OrderByDescending(j => j.CreatedAt).ToPagedListAsync(p, l, ct);
-        return Api.Ok(new JobList(jobs.ToList(), Pagination.Of(p, l, jobs.TotalItemCount)));
+        return Api.Ok(new JobList(jobs.Select(JobView.From).ToList(), Pagination.Of(p, l, jobs.TotalItemCount)));
     }
 }
 
@@ -81,7 +85,7 @@ public static class GetJobEndpoint
             .Take(MetricPoints)
             .ToListAsync(ct);
         var records = asOf is null ? await costs.ForJobAsync(caller.UserId(), id, ct) : [];
-        return Api.Ok(new JobDetails(job, recent.Reverse().ToList(), records, asOf));
+        return Api.Ok(new JobDetails(JobView.From(job), recent.Reverse().ToList(), records, asOf, job.Version));
     }
 
     private static JobAsOf? ParseAsOf(string? value)

@@ -20,9 +20,9 @@ public sealed record CurrentMetrics(
     double TrainingLoss, double? ValidationLoss, double LearningRate, double? Throughput, double? GpuUtilization, double? GradientNorm);
 
 /// <summary>
-/// A training job as users see it: E01's training_jobs fields, built inline from the job's stream
-/// by <see cref="TrainingJobProjection"/>. Also the state this module's decisions read, with its
-/// stream version for optimistic concurrency.
+/// A training job's state, built inline from the job's stream by <see cref="TrainingJobProjection"/>: what
+/// this module's decisions read (with the chain bookkeeping of polls and submissions and the stream
+/// version for optimistic concurrency) and what <see cref="JobView"/> shows users.
 /// </summary>
 public sealed class TrainingJob
 {
@@ -32,6 +32,7 @@ public sealed class TrainingJob
     public string DatasetName { get; set; } = "";
     public string DatasetFormat { get; set; } = "";
     public long DatasetTrainingPairs { get; set; }
+    public long? DatasetTotalTokens { get; set; }
     public string PresetId { get; set; } = "";
     public Hyperparameters Hyperparameters { get; set; } = null!;
     public GpuConfig GpuConfig { get; set; } = null!;
@@ -80,7 +81,10 @@ public sealed class TrainingJob
     [Version]
     public long Version { get; set; }
 
-    public bool IsActive => Status is JobStatus.Queued or JobStatus.Initializing or JobStatus.Running;
+    public bool IsActive => IsActiveStatus(Status);
+
+    /// <summary>Queued, initializing or running: the job has not ended.</summary>
+    public static bool IsActiveStatus(JobStatus status) => status is JobStatus.Queued or JobStatus.Initializing or JobStatus.Running;
 
     public bool IsTerminal => !IsActive;
 

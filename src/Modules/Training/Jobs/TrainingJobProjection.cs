@@ -17,6 +17,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         DatasetName = e.DatasetName,
         DatasetFormat = e.DatasetFormat,
         DatasetTrainingPairs = e.DatasetTrainingPairs,
+        DatasetTotalTokens = e.DatasetTotalTokens,
         PresetId = e.PresetId,
         Hyperparameters = e.Hyperparameters,
         GpuConfig = e.GpuConfig,

@@ -9,8 +9,8 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Training.Live;
 
-/// <summary>One server-sent event: the job as it is now and the metric points added since the last event.</summary>
-public sealed record JobUpdate(TrainingJob Job, IReadOnlyList<JobMetricPoint> NewMetrics);
+/// <summary>One server-sent event: the job as it is now, the metric points added since the last event, and its revision (as in the job detail).</summary>
+public sealed record JobUpdate(JobView Job, IReadOnlyList<JobMetricPoint> NewMetrics, long Revision);
 
 public static class JobStreamEndpoint
 {
@@ -51,7 +51,7 @@ public static class JobStreamEndpoint
                         .OrderBy(p => p.Step)
                         .Take(MaxPointsPerUpdate)
                         .ToListAsync(ct);
-                    update = new JobUpdate(job, points);
+                    update = new JobUpdate(JobView.From(job), points, job.Version);
                     lastVersion = job.Version;
                     lastStep = points.Count > 0 ? points[^1].Step : lastStep;
                 }
@@ -59,7 +59,7 @@ public static class JobStreamEndpoint
 
             if (update is not null)
             {
-                yield return new SseItem<JobUpdate>(update, "job") { EventId = update.Job.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                yield return new SseItem<JobUpdate>(update, "job") { EventId = update.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
                 if (update.Job.IsTerminal)
                 {
                     yield break;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { api, authHeaders, handleUnauthorized } from './api';
 import { readEventStream } from './sse';
-import type { JobDetails, MetricPoint, TrainingJob } from './types';
+import type { JobDetails, JobUpdate, MetricPoint } from './types';
 
 export type LiveMode = 'connecting' | 'streaming' | 'polling' | 'ended';
 
@@ -26,12 +26,13 @@ function mergeMetrics(existing: MetricPoint[], incoming: MetricPoint[]): MetricP
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-function applyUpdate(client: QueryClient, id: string, job: TrainingJob, points: MetricPoint[]) {
+function applyUpdate(client: QueryClient, id: string, update: JobUpdate) {
   client.setQueryData<JobDetails>(jobKey(id), (prev) => {
-    if (prev && prev.job.version > job.version) return prev; // never go back in time
+    if (prev && prev.revision > update.revision) return prev; // never go back in time
     return {
-      job,
-      metrics: mergeMetrics(prev?.metrics ?? [], points),
+      job: update.job,
+      revision: update.revision,
+      metrics: mergeMetrics(prev?.metrics ?? [], update.new_metrics ?? []),
       cost_records: prev?.cost_records ?? [],
     };
   });
@@ -46,8 +47,8 @@ export function useLiveJob(id: string) {
     queryFn: async ({ signal }) => {
       const fresh = await api.get<JobDetails>(`/api/jobs/${id}`, undefined, signal);
       const prev = client.getQueryData<JobDetails>(jobKey(id));
-      const job = prev && prev.job.version > fresh.job.version ? prev.job : fresh.job;
-      return { ...fresh, job, metrics: mergeMetrics(prev?.metrics ?? [], fresh.metrics) };
+      const newer = prev && prev.revision > fresh.revision ? prev : fresh;
+      return { ...fresh, job: newer.job, revision: newer.revision, metrics: mergeMetrics(prev?.metrics ?? [], fresh.metrics) };
     },
     refetchInterval: (q) => {
       const job = q.state.data?.job;
@@ -77,8 +78,8 @@ export function useLiveJob(id: string) {
       (event) => {
         if (event.event !== 'job') return;
         try {
-          const update = JSON.parse(event.data) as { job: TrainingJob; new_metrics: MetricPoint[] };
-          applyUpdate(client, id, update.job, update.new_metrics ?? []);
+          const update = JSON.parse(event.data) as JobUpdate;
+          applyUpdate(client, id, update);
           setMode('streaming');
           if (update.job.is_terminal) sawTerminal = true;
         } catch {

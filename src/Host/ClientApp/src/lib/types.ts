@@ -159,12 +159,18 @@ export interface CurrentMetrics {
   gradient_norm: number | null;
 }
 
+export interface JobDataset {
+  id: string;
+  name: string;
+  format: string;
+  total_training_pairs: number;
+  total_tokens: number | null;
+}
+
 export interface TrainingJob {
   id: string;
   dataset_id: string;
-  dataset_name: string;
-  dataset_format: string;
-  dataset_training_pairs: number;
+  dataset: JobDataset;
   preset_id: string;
   hyperparameters: Hyperparameters;
   gpu_config: GpuConfig;
@@ -191,7 +197,6 @@ export interface TrainingJob {
   artifact_id: string | null;
   created_at: string;
   updated_at: string;
-  version: number;
   is_active: boolean;
   is_terminal: boolean;
 }
@@ -212,6 +217,14 @@ export interface JobDetails {
   job: TrainingJob;
   metrics: MetricPoint[];
   cost_records: CostRecord[];
+  /** how many events the job has had: a higher one is a later picture of the job */
+  revision: number;
+}
+
+export interface JobUpdate {
+  job: TrainingJob;
+  new_metrics: MetricPoint[];
+  revision: number;
 }
 
 export interface JobEvent {

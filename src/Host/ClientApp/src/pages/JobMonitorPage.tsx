@@ -23,12 +23,14 @@ export function JobMonitorPage() {
   const live = useLiveJob(id);
   const queryClient = useQueryClient();
   const [confirmCancel, setConfirmCancel] = useState(false);
-  useDocumentTitle(live.data ? `Job on ${live.data.job.dataset_name}` : 'Training monitor');
+  useDocumentTitle(live.data ? `Job on ${live.data.job.dataset.name}` : 'Training monitor');
 
   const cancel = useMutation({
     mutationFn: () => api.post<TrainingJob>(`/api/jobs/${id}/cancel`),
     onSuccess: (job) => {
-      queryClient.setQueryData<JobDetails>(jobKey(id), (prev) => (prev && prev.job.version > job.version ? prev : { metrics: prev?.metrics ?? [], cost_records: prev?.cost_records ?? [], job }));
+      // the cancelled job at once; the detail read again for its revision, cost records and final metrics
+      queryClient.setQueryData<JobDetails>(jobKey(id), (prev) => (prev ? { ...prev, job } : prev));
+      queryClient.invalidateQueries({ queryKey: jobKey(id) });
       queryClient.invalidateQueries({ queryKey: ['jobs'] });
       setConfirmCancel(false);
     },
@@ -68,7 +70,7 @@ export function JobMonitorPage() {
         }
         subtitle={
           <>
-            <Link to={`/datasets/${job.dataset_id}`}>{job.dataset_name}</Link> · {titleCase(job.preset_id)} preset · {job.gpu_config.num_gpus}× {job.gpu_config.gpu_type}
+            <Link to={`/datasets/${job.dataset_id}`}>{job.dataset.name}</Link> · {titleCase(job.preset_id)} preset · {job.gpu_config.num_gpus}× {job.gpu_config.gpu_type}
           </>
         }
         actions={
@@ -222,8 +224,8 @@ function InfoTab({ job }: { job: TrainingJob }) {
       <DefinitionList
         items={[
           ['Job ID', <code key="id">{job.id}</code>],
-          ['Dataset', <Link key="ds" to={`/datasets/${job.dataset_id}`}>{job.dataset_name}</Link>],
-          ['Training examples', formatInt(job.dataset_training_pairs)],
+          ['Dataset', <Link key="ds" to={`/datasets/${job.dataset_id}`}>{job.dataset.name}</Link>],
+          ['Training examples', formatInt(job.dataset.total_training_pairs)],
           ['Preset', titleCase(job.preset_id)],
           ['Queued', formatDateTime(job.queued_at)],
           ['Started', formatDateTime(job.started_at)],

@@ -63,7 +63,7 @@ export function JobsPage() {
               {jobs.data.jobs.map((j) => (
                 <li key={j.id} className="row" data-testid="job-row">
                   <div className="row__main">
-                    <Link className="row__title" to={`/training/jobs/${j.id}`}>{j.dataset_name}</Link>
+                    <Link className="row__title" to={`/training/jobs/${j.id}`}>{j.dataset.name}</Link>
                     <span className="row__sub">
                       {j.preset_id} preset · {j.gpu_config.num_gpus}× {j.gpu_config.gpu_type} · {formatDateTime(j.created_at)}
                     </span>
@@ -71,7 +71,7 @@ export function JobsPage() {
                   <div className="row__facts">
                     {j.is_active ? (
                       <div className="row__progress">
-                        <ProgressBar value={j.progress} label={`Progress of the job on ${j.dataset_name}`} />
+                        <ProgressBar value={j.progress} label={`Progress of the job on ${j.dataset.name}`} />
                       </div>
                     ) : (
                       <span>{j.current_step}/{j.total_steps} steps</span>
