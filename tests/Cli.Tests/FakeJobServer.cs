@@ -17,7 +17,7 @@ public sealed class FakeJobServer : IAsyncDisposable
 {
     public enum StreamMode
     {
-        /// <summary>First connection: versions 2 and 3, then the connection is cut. Second: version 4, completed.</summary>
+        /// <summary>First connection: versions 2 and 3, then it ends in the middle of an event. Second: version 4, completed.</summary>
         DropsOnce,
 
         /// <summary>The stream route answers 404 like an unknown route; GET /api/jobs/{id} completes on its third call.</summary>
@@ -74,12 +74,15 @@ public sealed class FakeJobServer : IAsyncDisposable
                 await context.Response.WriteAsync(": keep-alive comment, to be ignored\n\n");
                 await Event(context, 2, "running", 3);
                 await Event(context, 3, "running", 6);
-                context.Abort(); // the connection drops mid-stream
+                // cut off in the middle of the next event. Not with context.Abort(): a reset can make the
+                // client's TCP stack throw away events it has received but not read yet, and the test would guess
+                await context.Response.WriteAsync("event: job\nid: 4\ndata: {\"job\": {\"id\"");
                 return;
             }
 
             await Event(context, 4, "completed", 10);
         });
+        MapLifecycle();
         _app.MapGet("/api/models/{id:guid}", (Guid id) => Results.Text(Envelope(new JsonObject
         {
             ["id"] = id, ["job_id"] = JobId, ["dataset_id"] = Guid.Empty, ["name"] = "fake", ["status"] = "stored",
@@ -88,6 +91,9 @@ public sealed class FakeJobServer : IAsyncDisposable
     }
 
     public string Url { get; }
+
+    /// <summary>The bytes of the one file of checkpoint 20 (served with Range support).</summary>
+    public byte[] CheckpointFile { get; } = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
 
     public Guid JobId { get; } = Guid.NewGuid();
 
@@ -103,6 +109,45 @@ public sealed class FakeJobServer : IAsyncDisposable
     public Task StartAsync() => _app.StartAsync();
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>
+    /// The lifecycle issue's endpoints in the shapes it gives (pause, resume, checkpoints, the
+    /// estimate's allowed_to_proceed), which the real Host does not serve yet.
+    /// </summary>
+    private void MapLifecycle()
+    {
+        _app.MapPost("/api/jobs/estimate", () => Results.Text(Envelope(new JsonObject
+        {
+            ["estimated_cost"] = 12.5, ["cost_breakdown"] = new JsonObject { ["compute"] = 12.0, ["storage"] = 0.5 }, ["estimated_duration_hours"] = 1.0,
+            ["hourly_rate"] = 12.0, ["training_details"] = new JsonObject { ["total_steps"] = 10, ["steps_per_epoch"] = 10, ["dataset_name"] = "fake dataset" },
+            ["allowed_to_proceed"] = false, ["proceed_blocked_reason"] = "This job's estimated $12.50 would take May over its hard budget of $10.00.",
+            ["budget_remaining"] = 3.25,
+        }), "application/json"));
+        _app.MapPost("/api/jobs", () => Results.StatusCode(500)); // must never be reached when the estimate blocks
+        _app.MapGet("/api/presets", () => Results.Text(Envelope(new JsonObject { ["presets"] = new JsonArray(), ["base_models"] = new JsonArray() }), "application/json"));
+        _app.MapPost("/api/jobs/{id:guid}/pause", () => Results.Text(Envelope(Job(5, "paused", 4)), "application/json", statusCode: 202));
+        _app.MapPost("/api/jobs/{id:guid}/resume", () => Results.Text(
+            """{"title":"Job is not paused","status":409,"error":"Job is not paused","details":"Only a paused job can be resumed; this job is 'running'."}""",
+            "application/problem+json", statusCode: 409));
+        _app.MapGet("/api/jobs/{id:guid}/checkpoints", () => Results.Text(Envelope(new JsonArray(new JsonObject
+        {
+            ["step"] = 20, ["epoch"] = 1, ["created_at"] = DateTimeOffset.UtcNow, ["training_loss"] = 1.25, ["validation_loss"] = null,
+            ["files"] = new JsonArray(new JsonObject { ["name"] = "adapter_model.safetensors", ["size"] = CheckpointFile.Length, ["sha256"] = Sha256(CheckpointFile) }),
+        })), "application/json"));
+        _app.MapPost("/api/jobs/{id:guid}/checkpoints/{step:int}/download", (int step) => step != 20
+            ? Results.Text("""{"title":"Checkpoint not found","status":404,"error":"Checkpoint not found","details":"No checkpoint at that step."}""", "application/problem+json", statusCode: 404)
+            : Results.Text(Envelope(new JsonObject
+            {
+                ["links"] = new JsonArray(new JsonObject
+                {
+                    ["file_name"] = "adapter_model.safetensors", ["size"] = CheckpointFile.Length, ["sha256"] = Sha256(CheckpointFile),
+                    ["url"] = $"{Url}/files/checkpoint-20", ["expires_at"] = DateTimeOffset.UtcNow.AddHours(1), ["flagged"] = false,
+                }),
+            }), "application/json"));
+        _app.MapGet("/files/checkpoint-20", () => Results.File(CheckpointFile, "application/octet-stream", enableRangeProcessing: true));
+    }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     private async Task Event(HttpContext context, long version, string status, int step)
     {

@@ -58,7 +58,7 @@ public sealed class JobState
 /// </summary>
 public sealed class JobFollower(LoraApiClient api, Action<string> note)
 {
-    /// <summary>Reconnects in a row without an event in between before falling back to polling.</summary>
+    /// <summary>Drops in a row without an event in between (or failed connects) before falling back to polling.</summary>
     public const int MaxReconnects = 5;
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
@@ -134,7 +134,7 @@ public sealed class JobFollower(LoraApiClient api, Action<string> note)
 
             // the stream ended (or broke) while the job still runs: a restarted server, a proxy's time-out
             failures++;
-            if (failures > MaxReconnects)
+            if (failures >= MaxReconnects)
             {
                 note($"The live stream dropped {MaxReconnects} times in a row; polling every {PollInterval.TotalSeconds:0} s instead.");
                 return await PollAsync(id, state, onRaw, onUpdate, ct);
