@@ -37,8 +37,10 @@ public sealed class CliPlatform : IAsyncLifetime
             ["Training:StreamCheckInterval"] = "00:00:00.250",
             ["Artifacts:RetryDelay"] = "00:00:00.500",
         });
-        AliceKey = await Host.CreateUserAsync("alice-" + Guid.NewGuid().ToString("N")[..6]);
-        BobKey = await Host.CreateUserAsync("bob-" + Guid.NewGuid().ToString("N")[..6]);
+        // each is a run of the Host's command line (a process start): side by side
+        var alice = Host.CreateUserAsync("alice-" + Guid.NewGuid().ToString("N")[..6]);
+        var bob = Host.CreateUserAsync("bob-" + Guid.NewGuid().ToString("N")[..6]);
+        (AliceKey, BobKey) = (await alice, await bob);
     }
 
     public async Task DisposeAsync()

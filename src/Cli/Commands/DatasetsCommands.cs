@@ -174,9 +174,9 @@ public static class DatasetsCommands
             }
 
             var table = new Table().Border(TableBorder.Rounded)
-                .AddColumn("id").AddColumn("name").AddColumn("status").AddColumn(new TableColumn("training").RightAligned())
+                .AddColumn(new TableColumn("id").NoWrap()).AddColumn("name").AddColumn("status").AddColumn(new TableColumn("training").RightAligned())
                 .AddColumn(new TableColumn("validation").RightAligned()).AddColumn(new TableColumn("tokens").RightAligned())
-                .AddColumn(new TableColumn("errors").RightAligned()).AddColumn("created");
+                .AddColumn(new TableColumn("errors").RightAligned()).AddColumn(new TableColumn("created").NoWrap());
             foreach (var d in result.Value.Datasets)
             {
                 table.AddRow(d.Id.ToString(), Terminal.Esc(d.Name), Terminal.Esc(d.Status), Format.Count(d.TotalTrainingPairs), Format.Count(d.TotalValidationPairs),

@@ -37,8 +37,8 @@ public static class JobsCommands
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("id").AddColumn("status").AddColumn("dataset").AddColumn("preset")
-                .AddColumn("gpu").AddColumn(new TableColumn("progress").RightAligned()).AddColumn(new TableColumn("cost").RightAligned()).AddColumn("created");
+            var table = new Table().Border(TableBorder.Rounded).AddColumn(new TableColumn("id").NoWrap()).AddColumn("status").AddColumn("dataset").AddColumn("preset")
+                .AddColumn("gpu").AddColumn(new TableColumn("progress").RightAligned()).AddColumn(new TableColumn("cost").RightAligned()).AddColumn(new TableColumn("created").NoWrap());
             foreach (var job in result.Value.Jobs)
             {
                 table.AddRow(job.Id.ToString(), JobView.StatusMarkup(job.Status), Terminal.Esc(job.DisplayDatasetName), Terminal.Esc(job.PresetId),

@@ -34,12 +34,13 @@ public static class ModelsCommands
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("id").AddColumn("name").AddColumn("status").AddColumn("quality")
-                .AddColumn("dataset").AddColumn(new TableColumn("size").RightAligned()).AddColumn("job").AddColumn("created");
+            // the job and the dataset are in lora models show: two ids in one row do not fit a terminal
+            var table = new Table().Border(TableBorder.Rounded).AddColumn(new TableColumn("id").NoWrap()).AddColumn("name").AddColumn("status")
+                .AddColumn(new TableColumn("quality").NoWrap()).AddColumn(new TableColumn("size").RightAligned().NoWrap()).AddColumn(new TableColumn("created").NoWrap());
             foreach (var m in result.Value.Models)
             {
-                table.AddRow(m.Id.ToString(), Terminal.Esc(m.Name), Terminal.Esc(m.Status), Terminal.Esc(Quality(m, terminal.Live)), Terminal.Esc(m.DatasetName),
-                    Format.Bytes(m.TotalSize), m.JobId.ToString(), Format.Time(m.CreatedAt));
+                table.AddRow(m.Id.ToString(), Terminal.Esc(m.Name), Terminal.Esc(m.Status), Terminal.Esc(Quality(m, terminal.Live)),
+                    Format.Bytes(m.TotalSize), Format.Time(m.CreatedAt));
             }
 
             Paging.Write(terminal, table, result.Value.Models.Count, result.Value.Pagination, "models", "a completed job makes one");
@@ -157,7 +158,17 @@ public static class ModelsCommands
                 ?? Path.Combine(Environment.CurrentDirectory, $"lora-model-{modelId.ToString()[..8]}" + (step is { } st ? $"-step-{st}" : ""));
             Directory.CreateDirectory(folder);
             terminal.Note($"Downloading {links.Value.Links.Count} file(s), {Format.Bytes(links.Value.Links.Sum(l => l.Size))}, into {folder}");
-            var results = await DownloadAllAsync(terminal, links.Value.Links, folder, ct);
+            IReadOnlyList<DownloadResult> results;
+            try
+            {
+                results = await DownloadAllAsync(terminal, links.Value.Links, folder, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                terminal.Note($"Interrupted: what arrived is kept as {FileDownloader.PartSuffix} files in {folder}; the same command again resumes it.");
+                return ExitCodes.Interrupted;
+            }
+
             if (terminal.Json)
             {
                 terminal.WriteJson(links.Raw);

@@ -151,7 +151,7 @@ public static class MoneyCommands
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("time").AddColumn("priority").AddColumn("title").AddColumn("message").AddColumn("id");
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("time").AddColumn("priority").AddColumn("title").AddColumn("message").AddColumn(new TableColumn("id").NoWrap());
             foreach (var n in list.Value.Notifications)
             {
                 table.AddRow(n.Read ? " " : "•", Format.Time(n.CreatedAt), Terminal.Esc(n.Priority), Terminal.Esc(n.Title), Terminal.Esc(n.Message), n.Id.ToString());

@@ -37,6 +37,12 @@ public static class JobView
             grid.AddRow("", $"[cyan]{Sparkline.Render(points, SparklineWidth)}[/] [grey](last {Math.Min(points.Count, SparklineWidth)} points)[/]");
         }
 
+        if (job.IsTerminal)
+        {
+            grid.AddRow("cost", $"{Format.Money(job.Cost)} (final) · estimate {Format.Money(job.EstimatedTotalCost)}");
+            return new Panel(grid).Header("lora jobs follow").Border(BoxBorder.Rounded);
+        }
+
         grid.AddRow("cost", $"{Format.Money(job.Cost)} so far · estimate {Format.Money(job.EstimatedTotalCost)}");
         grid.AddRow("time left", Terminal.Esc(state.Remaining(now) is { } left ? "about " + Format.Duration(left) : "—"));
         if (state.Mode == "polling")
