@@ -47,7 +47,7 @@ public sealed class FakeJobServer : IAsyncDisposable
         {
             var reads = Interlocked.Increment(ref _jobReads);
             var done = mode == StreamMode.Missing ? reads >= 3 : mode == StreamMode.DropsOnce && _streamConnections >= 2;
-            return Results.Text(Envelope(new JsonObject { ["job"] = Job(done ? 4 : 1, done ? "completed" : "running", done ? 10 : 0), ["metrics"] = new JsonArray() }), "application/json");
+            return Results.Text(Envelope(new JsonObject { ["job"] = Job(done ? "completed" : "running", done ? 10 : 0), ["metrics"] = new JsonArray(), ["revision"] = done ? 4 : 1 }), "application/json");
         });
         _app.MapGet("/api/jobs/{id:guid}/stream", async (HttpContext context) =>
         {
@@ -119,13 +119,13 @@ public sealed class FakeJobServer : IAsyncDisposable
         _app.MapPost("/api/jobs/estimate", () => Results.Text(Envelope(new JsonObject
         {
             ["estimated_cost"] = 12.5, ["cost_breakdown"] = new JsonObject { ["compute"] = 12.0, ["storage"] = 0.5 }, ["estimated_duration_hours"] = 1.0,
-            ["hourly_rate"] = 12.0, ["training_details"] = new JsonObject { ["total_steps"] = 10, ["steps_per_epoch"] = 10, ["dataset_name"] = "fake dataset" },
+            ["hourly_rate"] = 12.0, ["training_details"] = new JsonObject { ["total_steps"] = 10, ["steps_per_epoch"] = 10, ["dataset"] = new JsonObject { ["id"] = Guid.Empty, ["name"] = "fake dataset" } },
             ["allowed_to_proceed"] = false, ["proceed_blocked_reason"] = "This job's estimated $12.50 would take May over its hard budget of $10.00.",
             ["budget_remaining"] = 3.25,
         }), "application/json"));
         _app.MapPost("/api/jobs", () => Results.StatusCode(500)); // must never be reached when the estimate blocks
         _app.MapGet("/api/presets", () => Results.Text(Envelope(new JsonObject { ["presets"] = new JsonArray(), ["base_models"] = new JsonArray() }), "application/json"));
-        _app.MapPost("/api/jobs/{id:guid}/pause", () => Results.Text(Envelope(Job(5, "paused", 4)), "application/json", statusCode: 202));
+        _app.MapPost("/api/jobs/{id:guid}/pause", () => Results.Text(Envelope(Job("paused", 4)), "application/json", statusCode: 202));
         _app.MapPost("/api/jobs/{id:guid}/resume", () => Results.Text(
             """{"title":"Job is not paused","status":409,"error":"Job is not paused","details":"Only a paused job can be resumed; this job is 'running'."}""",
             "application/problem+json", statusCode: 409));
@@ -153,7 +153,8 @@ public sealed class FakeJobServer : IAsyncDisposable
     {
         var data = new JsonObject
         {
-            ["job"] = Job(version, status, step),
+            ["job"] = Job(status, step),
+            ["revision"] = version,
             ["new_metrics"] = new JsonArray(new JsonObject { ["step"] = step, ["epoch"] = 1, ["training_loss"] = 2.0 - (step / 10.0), ["learning_rate"] = 0.0001 }),
         };
         // the data split over two lines, which the SSE format allows and the client must join
@@ -164,12 +165,12 @@ public sealed class FakeJobServer : IAsyncDisposable
         FirstEventSent.TrySetResult();
     }
 
-    private JsonObject Job(long version, string status, int step) => new()
+    private JsonObject Job(string status, int step) => new()
     {
-        ["id"] = JobId, ["dataset_id"] = Guid.Empty, ["dataset_name"] = "fake dataset", ["status"] = status, ["current_stage"] = status,
+        ["id"] = JobId, ["dataset_id"] = Guid.Empty, ["dataset"] = new JsonObject { ["id"] = Guid.Empty, ["name"] = "fake dataset" }, ["status"] = status, ["current_stage"] = status,
         ["progress"] = step * 10, ["current_epoch"] = 1, ["total_epochs"] = 1, ["current_step"] = step, ["total_steps"] = 10,
         ["current_cost"] = 0.01, ["final_cost"] = status == "completed" ? 0.02 : null, ["retry_count"] = 0,
-        ["artifact_id"] = status == "completed" ? ModelId : null, ["created_at"] = DateTimeOffset.UtcNow, ["version"] = version,
+        ["artifact_id"] = status == "completed" ? ModelId : null, ["created_at"] = DateTimeOffset.UtcNow,
     };
 
     private static string Envelope(JsonNode data) => new JsonObject { ["success"] = true, ["data"] = data }.ToJsonString();

@@ -103,5 +103,5 @@ public sealed class ParsingAndRenderingTests
 
     private static Job Job(string status, decimal progress, DateTimeOffset started) => new(
         Guid.NewGuid(), Guid.NewGuid(), "d", null, "fast", null, null, status, status, progress, 1, 1, 1, 10, null, null, started, null, null,
-        0.01m, 1m, 0.1m, null, 3.5m, null, 0, null, null, null, DateTimeOffset.UtcNow, 3);
+        0.01m, 1m, 0.1m, null, 3.5m, null, 0, null, null, null, DateTimeOffset.UtcNow);
 }

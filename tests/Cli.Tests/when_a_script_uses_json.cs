@@ -52,8 +52,8 @@ public sealed class when_a_script_uses_json(CliPlatform platform)
         var jobIds = events.Select(e => e["job"]!["id"]!.GetValue<Guid>()).Distinct().ToList();
         Assert.Single(jobIds);
         Assert.Equal("completed", events[^1]["job"]!["status"]!.GetValue<string>());
-        var versions = events.Select(e => e["job"]!["version"]!.GetValue<long>()).ToList();
-        Assert.Equal(versions.Order().Distinct(), versions);
+        var revisions = events.Select(e => e["revision"]!.GetValue<long>()).ToList();
+        Assert.Equal(revisions.Order().Distinct(), revisions);
         Assert.Contains("completed", train.Stderr); // what a person wants to know goes to stderr
 
         // the budget set and read back as JSON, then removed again

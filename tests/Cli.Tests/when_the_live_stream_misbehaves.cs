@@ -16,8 +16,8 @@ public sealed class when_the_live_stream_misbehaves
         var result = await user.RunAsync("jobs", "follow", server.JobId.ToString(), "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(["", "3"], server.LastEventIds.ToArray()); // the second connection asked to go on after event 3
-        var versions = result.StdoutLines.Select(l => JsonNode.Parse(l)!["job"]!["version"]!.GetValue<long>()).ToList();
-        Assert.Equal([2L, 3L, 4L], versions);
+        var revisions = result.StdoutLines.Select(l => JsonNode.Parse(l)!["revision"]!.GetValue<long>()).ToList();
+        Assert.Equal([2L, 3L, 4L], revisions);
         Assert.Contains("cut off; reconnecting from event 3", result.Stderr);
     }
 

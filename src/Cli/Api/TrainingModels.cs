@@ -43,7 +43,7 @@ public sealed record Job(
     CurrentMetrics? CurrentMetrics, DateTimeOffset? QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
     DateTimeOffset? EstimatedCompletionAt, decimal? CurrentCost, decimal? EstimatedTotalCost, decimal? EstimatedDurationHours,
     decimal? FinalCost, decimal? HourlyRate, string? ErrorMessage, int RetryCount, int? RecoveryCount, int? Attempt, Guid? ArtifactId,
-    DateTimeOffset CreatedAt, long Version)
+    DateTimeOffset CreatedAt)
 {
     public string DisplayDatasetName => Dataset?.Name ?? DatasetName ?? DatasetId.ToString();
 
@@ -57,11 +57,11 @@ public sealed record JobList(IReadOnlyList<Job> Jobs, Pagination? Pagination);
 
 public sealed record MetricPoint(int Step, int Epoch, double TrainingLoss, double? ValidationLoss, double LearningRate, double? GradientNorm, double? Throughput, double? GpuUtilization, DateTimeOffset? Timestamp);
 
-/// <summary><c>GET /api/jobs/{id}</c>: the job, its last 100 metric points, its cost records.</summary>
-public sealed record JobDetails(Job Job, IReadOnlyList<MetricPoint>? Metrics, IReadOnlyList<JsonElement>? CostRecords);
+/// <summary><c>GET /api/jobs/{id}</c>: the job, its last 100 metric points, its cost records, and its revision (higher is later).</summary>
+public sealed record JobDetails(Job Job, IReadOnlyList<MetricPoint>? Metrics, IReadOnlyList<JsonElement>? CostRecords, long Revision);
 
-/// <summary>One server-sent event of <c>/api/jobs/{id}/stream</c>: the job now and the points since the last event.</summary>
-public sealed record JobUpdate(Job Job, IReadOnlyList<MetricPoint>? NewMetrics);
+/// <summary>One server-sent event of <c>/api/jobs/{id}/stream</c>: the job now, the points since the last event, its revision.</summary>
+public sealed record JobUpdate(Job Job, IReadOnlyList<MetricPoint>? NewMetrics, long Revision);
 
 public sealed record JobEvent(long Version, string Type, DateTimeOffset Timestamp, JsonElement Data);
 

@@ -169,7 +169,7 @@ public sealed class JobFollower(LoraApiClient api, Action<string> note)
     private async Task<Job> PollAsync(Guid id, JobState state, Action<JsonElement>? onRaw, Action<JobState> onUpdate, CancellationToken ct)
     {
         state.Mode = "polling";
-        var lastVersion = -1L;
+        var lastRevision = -1L;
         var failures = 0;
         while (true)
         {
@@ -187,9 +187,9 @@ public sealed class JobFollower(LoraApiClient api, Action<string> note)
             }
 
             var job = detail.Value.Job;
-            if (job.Version != lastVersion)
+            if (detail.Value.Revision != lastRevision)
             {
-                lastVersion = job.Version;
+                lastRevision = detail.Value.Revision;
                 state.Apply(job, detail.Value.Metrics);
                 onRaw?.Invoke(detail.Raw);
                 onUpdate(state);
