@@ -5,9 +5,24 @@
 #    (scripts/install-chromium.sh, apt-get as root) for the browser tests;
 #  - PostgreSQL: LORA_TEST_POSTGRES if set; otherwise the local server of scripts/postgres.sh
 #    (set LORA_TEST_DOCKER=1 to let Testcontainers start one where a Docker engine answers).
+#
+#   ./test.sh            everything (CI runs this)
+#   ./test.sh --fast     the unit and module tests only: no dashboard build, no browser, no Host
+#                        processes (the reliability scenarios and the CLI), for the edit-test loop
+#   other arguments go to every `dotnet test` (e.g. --filter "FullyQualifiedName~Billing")
+#
+# The projects run in two lanes at once (this machine has two cores): the reliability scenarios, which
+# mostly wait on timers and restarts, beside all the others one after another. Each project's console
+# output is printed when it ends, so the lanes' lines do not interleave.
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+fast=0
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--fast" ]; then fast=1; else args+=("$arg"); fi
+done
 
 if [ -z "${LORA_TEST_POSTGRES:-}" ] && [ "${LORA_TEST_DOCKER:-0}" != "1" ]; then
   base=$(scripts/postgres.sh lorapipeline_tests) || { echo "could not start PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
@@ -15,7 +30,7 @@ if [ -z "${LORA_TEST_POSTGRES:-}" ] && [ "${LORA_TEST_DOCKER:-0}" != "1" ]; then
 fi
 
 # the dashboard (Node/npm) and Debian's Chromium for the browser tests
-if [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
+if [ "$fast" = "0" ] && [ "${LORA_SKIP_CLIENT:-0}" != "1" ]; then
   scripts/build-client.sh || { echo "0 passed, 1 failed"; exit 1; }
   scripts/install-chromium.sh || { echo "0 passed, 1 failed"; exit 1; }
 fi
@@ -26,14 +41,34 @@ rm -rf "$results" && mkdir -p "$results"
 dotnet restore LoraPipeline.sln --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
 dotnet build LoraPipeline.sln -c Release --no-restore --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
 
-# every test project of the solution, each with its own result file
+# every test project of the solution; --fast leaves out the ones that drive a browser or Host processes
 projects=$(dotnet sln LoraPipeline.sln list | grep -E 'Tests\.csproj$' | tr '\\' '/')
-status=0
-for project in $projects; do
+if [ "$fast" = "1" ]; then
+  projects=$(echo "$projects" | grep -vE '/(Browser|Reliability|Cli)\.Tests/')
+fi
+
+run_project() {
+  local project="$1" name
   name=$(basename "$project" .csproj)
-  echo "=== $name"
   dotnet test "$project" -c Release --no-build --nologo \
-    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=1
-done
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" "${args[@]}" \
+    > "$results/$name.log" 2>&1
+  local status=$?
+  echo "=== $name (exit $status)"; cat "$results/$name.log"
+  return $status
+}
+
+# lane 1: the reliability scenarios; lane 2: the rest, one after another
+slow=$(echo "$projects" | grep -E '/Reliability\.Tests/' || true)
+rest=$(echo "$projects" | grep -vE '/Reliability\.Tests/' || true)
+status=0
+pids=()
+if [ -n "$slow" ]; then
+  ( lane_status=0; for p in $slow; do run_project "$p" || lane_status=1; done; exit $lane_status ) &
+  pids+=($!)
+fi
+( lane_status=0; for p in $rest; do run_project "$p" || lane_status=1; done; exit $lane_status ) &
+pids+=($!)
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 
 scripts/test-summary.sh "$results" "$status" $(echo "$projects" | wc -w)
