@@ -80,6 +80,6 @@ public sealed class when_billing_rules_meet_events
         var exceeded = NotificationRules.For(Guid.NewGuid(), new BudgetThresholdReached(Guid.NewGuid(), "2026-12", 100, 101m, 100m, true, Noon), Noon)!;
 
         Assert.Equal("budget_exceeded", exceeded.Type);
-        Assert.EndsWith("New jobs are refused and running jobs are being cancelled.", exceeded.Message);
+        Assert.EndsWith("New jobs are refused and running jobs are stopped.", exceeded.Message);
     }
 }

@@ -13,6 +13,7 @@ namespace LoraPipeline.Training.Tests;
 public sealed class ClusterReportTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly ReportRules Rules = new(MaxRecoveries: 3, StatusUnreadableFor: TimeSpan.FromMinutes(15));
 
     private static ClusterMetricPoint Point(int step, int epoch, double? validation = null) =>
         new(step, epoch, 1.0, validation, 0.0001, null, null, null, Now);
@@ -23,11 +24,11 @@ public sealed class ClusterReportTests
     [Fact]
     public void an_epoch_end_polled_during_its_validation_gets_its_own_validation_loss_on_the_next_poll()
     {
-        var job = new TrainingJob { Id = Guid.NewGuid(), Status = JobStatus.Running, StartedAt = Now };
+        var job = new TrainingJob { Id = Guid.NewGuid(), Status = JobStatus.Running, StartedAt = Now, GpuConfig = new GpuConfig("A100-80GB", 1, 80, 3.5m) };
         var projection = new TrainingJobProjection();
-        void Record(List<object> events)
+        void Record(ReportDecision decision)
         {
-            foreach (var recorded in events.OfType<TrainingMetricsRecorded>())
+            foreach (var recorded in decision.Events.OfType<TrainingMetricsRecorded>())
             {
                 projection.Apply(recorded, job);
             }
@@ -35,14 +36,14 @@ public sealed class ClusterReportTests
 
         // epoch 2 ends at step 10 and is being validated: the history stops at 9, the current point
         // carries epoch 1's validation loss (1.5)
-        var first = ClusterReports.Decide(job, Running(10, Point(10, 2, validation: 1.5), Point(9, 2)), Now, pollNumber: 1);
-        Assert.Equal([(9, (double?)null), (10, null)], first.OfType<TrainingMetricsRecorded>().Single().Points.Select(p => (p.Step, p.ValidationLoss)));
+        var first = ClusterReports.Decide(job, Running(10, Point(10, 2, validation: 1.5), Point(9, 2)), Now, pollNumber: 1, Rules);
+        Assert.Equal([(9, (double?)null), (10, null)], first.Events.OfType<TrainingMetricsRecorded>().Single().Points.Select(p => (p.Step, p.ValidationLoss)));
         Record(first);
         Assert.Equal(9, ClusterReports.SinceStep(job)); // step 10 is asked for again
 
         // validation done: the history since step 9 now holds step 10 with epoch 2's own loss
-        var next = ClusterReports.Decide(job, Running(11, Point(11, 3, validation: 1.4), Point(10, 2, validation: 1.4), Point(11, 3)), Now, pollNumber: 2);
-        var points = next.OfType<TrainingMetricsRecorded>().Single().Points;
+        var next = ClusterReports.Decide(job, Running(11, Point(11, 3, validation: 1.4), Point(10, 2, validation: 1.4), Point(11, 3)), Now, pollNumber: 2, Rules);
+        var points = next.Events.OfType<TrainingMetricsRecorded>().Single().Points;
         Assert.Equal([(10, (double?)1.4), (11, null)], points.Select(p => (p.Step, p.ValidationLoss)));
         Record(next);
         Assert.Equal((11, 1.4), (job.LastMetricStep, job.CurrentMetrics!.ValidationLoss));

@@ -103,7 +103,7 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
     }
 
     [Theory]
-    [InlineData("/api/jobs?status=sleeping", "Query string parameter 'status' has the value 'sleeping'; use one of: queued, initializing, running, completed, failed, cancelled.")]
+    [InlineData("/api/jobs?status=sleeping", "Query string parameter 'status' has the value 'sleeping'; use one of: queued, initializing, running, completed, failed, cancelled, paused, recovering.")]
     [InlineData("/api/jobs?limit=ten", "Query string parameter 'limit' has the value 'ten'; send a whole number.")]
     public async Task an_unparsable_filter_is_a_400_that_says_what_is_accepted_not_which_dotnet_type(string url, string detail)
     {

@@ -33,7 +33,7 @@ public sealed class when_the_cluster_calls_back(ClusterHost platform) : IClassFi
     private Task<IScenarioResult> Push(TestUser user, Guid jobId, string body, string? timestamp = null, string? signature = null, int expected = 202)
     {
         timestamp ??= platform.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        signature ??= CallbackSignature.Compute(ClusterHost.CallbackSecret, timestamp, body);
+        signature ??= CallbackSignature.Compute(ClusterHost.CallbackSecret, timestamp, "POST", $"/api/gpu-callbacks/{user.Id}/{jobId}", body);
         return platform.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/gpu-callbacks/{user.Id}/{jobId}");
@@ -51,8 +51,9 @@ public sealed class when_the_cluster_calls_back(ClusterHost platform) : IClassFi
         var external = (await platform.JobAsync(user, id))["job"]!["external_job_id"]!.GetValue<string>();
         var body = Report(external, step: 7, loss: 1.25);
 
-        await Push(user, id, body);
-        await Push(user, id, body); // the same report again
+        var now = platform.Clock.GetUtcNow().ToUnixTimeSeconds();
+        await Push(user, id, body, (now - 1).ToString(CultureInfo.InvariantCulture));
+        await Push(user, id, body, now.ToString(CultureInfo.InvariantCulture)); // the same report again, signed anew
 
         var job = await platform.JobAsync(user, id);
         Assert.Equal(7, job["job"]!["current_step"]!.GetValue<int>());
@@ -74,12 +75,32 @@ public sealed class when_the_cluster_calls_back(ClusterHost platform) : IClassFi
         await forged.Problem(401);
         var tampered = body.Replace("1.1", "0.1", StringComparison.Ordinal);
         var ts = platform.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        await Push(user, id, tampered, ts, CallbackSignature.Compute(ClusterHost.CallbackSecret, ts, body), expected: 401);
+        await Push(user, id, tampered, ts, CallbackSignature.Compute(ClusterHost.CallbackSecret, ts, "POST", $"/api/gpu-callbacks/{user.Id}/{id}", body), expected: 401);
+        // a valid signature of another job's callback, or of the old scheme without method and path
+        var otherJob = Guid.NewGuid();
+        await Push(user, id, body, ts, CallbackSignature.Compute(ClusterHost.CallbackSecret, ts, "POST", $"/api/gpu-callbacks/{user.Id}/{otherJob}", body), expected: 401);
+        await Push(user, id, body, ts, "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes(ClusterHost.CallbackSecret), Encoding.UTF8.GetBytes($"{ts}.{body}"))), expected: 401);
         var old = platform.Clock.GetUtcNow().AddMinutes(-30).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         await Push(user, id, body, old, expected: 401);
         await Push(user, id, body, signature: "", expected: 401);
 
         Assert.Equal(eventsBefore, (await platform.EventTypesAsync(user, id)).Count);
+    }
+
+    [Fact]
+    public async Task a_replayed_push_is_refused_even_within_the_timestamp_window()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+        var external = (await platform.JobAsync(user, id))["job"]!["external_job_id"]!.GetValue<string>();
+        var body = Report(external, step: 5, loss: 1.4);
+        var ts = platform.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+        await Push(user, id, body, ts);
+        var replay = await Push(user, id, body, ts, expected: 401);
+
+        Assert.Contains("already received", (await replay.Problem(401))["detail"]!.GetValue<string>());
     }
 
     [Fact]

@@ -69,31 +69,41 @@ public sealed class StatusFailsHost : ClusterHost
     protected override void Configure(IDictionary<string, string?> settings)
     {
         base.Configure(settings);
-        settings["GpuCluster:MaxConsecutiveStatusFailures"] = "3";
+        settings["GpuCluster:StatusUnreadableFor"] = "00:15:00";
     }
 }
 
+/// <summary>
+/// A job fails when its status could not be read for a period, not after a count of failed polls: with a poll
+/// every second, a ten-second outage once failed every running job.
+/// </summary>
 public sealed class when_the_cluster_status_keeps_failing(StatusFailsHost platform) : IClassFixture<StatusFailsHost>
 {
     [Fact]
-    public async Task the_job_fails_after_the_configured_failures_in_a_row_not_before()
+    public async Task the_job_fails_once_its_status_was_unreadable_for_the_configured_period_not_before()
     {
         var user = await platform.CreateUserAsync();
         var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
 
-        await platform.PollAsync(user, id, 1);
-        await platform.PollAsync(user, id, 2);
+        // many failed polls within the period: still running
+        for (var poll = 1; poll <= 5; poll++)
+        {
+            platform.Clock.Advance(TimeSpan.FromMinutes(2));
+            await platform.PollAsync(user, id, poll);
+        }
+
         var stillRunning = (await platform.JobAsync(user, id))["job"]!;
         Assert.Equal("running", stillRunning["status"]!.GetValue<string>());
-        Assert.Equal(2, (await platform.StoredJobAsync(user, id)).ConsecutiveStatusFailures);
+        Assert.Equal(5, (await platform.StoredJobAsync(user, id)).ConsecutiveStatusFailures);
 
-        var third = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
-            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new PollTrainingJob(id, 3))));
+        platform.Clock.Advance(TimeSpan.FromMinutes(5)); // 15 minutes since the job started, its status never read
+        var sixth = await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new PollTrainingJob(id, 6))));
         var failed = (await platform.JobAsync(user, id))["job"]!;
         Assert.Equal("failed", failed["status"]!.GetValue<string>());
-        Assert.Contains("3 times in a row", failed["error_message"]!.GetValue<string>());
+        Assert.Contains("could not be read for 15 minutes (6 attempts in a row", failed["error_message"]!.GetValue<string>());
         // the cluster may still be training it: it is told to stop, so it does not bill on
-        var cancel = third.Executed.SingleMessage<CancelOnCluster>();
+        var cancel = sixth.Executed.SingleMessage<CancelOnCluster>();
         Assert.Equal((id, failed["external_job_id"]!.GetValue<string>()), (cancel.JobId, cancel.ExternalJobId));
     }
 }

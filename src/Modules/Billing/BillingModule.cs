@@ -23,6 +23,9 @@ public static class BillingModule
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.Section)
             .Validate(o => o.BudgetCheckInterval > TimeSpan.Zero, "Billing:BudgetCheckInterval must be positive.")
             .ValidateOnStart();
+        services.AddOptions<HardLimitOptions>().BindConfiguration(HardLimitOptions.Section)
+            .Validate(o => Enum.IsDefined(o.OnHardLimit), "Budget:OnHardLimit must be cancel or pause.")
+            .ValidateOnStart();
         services.Replace(ServiceDescriptor.Singleton<IJobAdmission, BudgetAdmission>());
         services.Replace(ServiceDescriptor.Singleton<IJobCostRecords, JobCostRecords>());
         services.AddHostedService<BudgetWatch>();

@@ -34,7 +34,8 @@ public static class TrainingModule
         services.AddOptions<GpuClusterOptions>().BindConfiguration(GpuClusterOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "GpuCluster:ApiKey is required (run.sh generates one for development).")
             .Validate(o => !o.UseCallbacks || o.CallbackSecret.Length >= GpuClusterOptions.MinCallbackSecretLength, "GpuCluster:CallbackSecret needs at least 16 characters when callbacks are on.")
-            .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.MaxConsecutiveStatusFailures > 0 && o.DownloadRetries >= 0, "GpuCluster: intervals and limits must be positive.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.MaxSubmitAttempts > 0 && o.StatusUnreadableFor > TimeSpan.Zero && o.MaxRecoveries >= 0
+                           && o.DownloadRetries >= 0, "GpuCluster: intervals and limits must be positive.")
             .Validate(o => o.IsSimulated || Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _), "GpuCluster:BaseUrl must be an absolute URL in External mode.")
             .ValidateOnStart();
 
@@ -104,6 +105,7 @@ public static class TrainingModule
             opts.Projections.Add<JobMetricPointProjection>(ProjectionLifecycle.Inline);
             opts.Schema.For<TrainingJob>().Duplicate(j => j.CreatedAt).Duplicate(j => j.Status).Duplicate(j => j.DatasetId);
             opts.Schema.For<JobMetricPoint>().Duplicate(p => p.JobId).Duplicate(p => p.Step);
+            opts.Schema.For<SeenCallbackSignature>().Duplicate(s => s.SeenAt);
         });
 
         services.ConfigureWolverine(opts =>

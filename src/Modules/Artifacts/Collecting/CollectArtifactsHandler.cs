@@ -136,8 +136,8 @@ public sealed class ArtifactCollector(
         var stored = new List<ArtifactFile>();
         foreach (var file in listed)
         {
-            var location = new BlobLocation(Buckets.Models, ModelArtifact.FilePath(userId, jobId, SafeName(file.Name)));
-            var earlier = model.Artifacts.FirstOrDefault(f => f.Name == file.Name && f.Sha256 == file.Sha256);
+            var location = new BlobLocation(Buckets.Models, ModelArtifact.FilePath(userId, jobId, SafeFileName.Of(file.Name)));
+            var earlier = model.Artifacts.FirstOrDefault(f => f.Name == file.Name && (!file.ChecksumKnown || f.Sha256 == file.Sha256));
             if (earlier is not null && blobs.SizeOf(location) == earlier.Size)
             {
                 stored.Add(earlier);
@@ -146,7 +146,8 @@ public sealed class ArtifactCollector(
 
             await using var download = await cluster.OpenAsync(file, ct);
             var blob = await blobs.WriteAsync(location, download, options.Value.MaxFileBytes, ct);
-            if (!string.Equals(blob.Sha256, file.Sha256, StringComparison.OrdinalIgnoreCase))
+            // a cluster that names no checksum (the spec's download_urls form) gets the one measured on arrival
+            if (file.ChecksumKnown && !string.Equals(blob.Sha256, file.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 blobs.Delete(location);
                 throw new ChecksumMismatchException($"{file.Name} arrived with SHA-256 {blob.Sha256}, the cluster announced {file.Sha256}");
@@ -212,8 +213,12 @@ public sealed class ArtifactCollector(
         logger.LogWarning("Collecting the model of job {JobId} failed (attempt {Attempt}): {Reason}; retrying in {Delay}", jobId, attempt, reason, delay);
     }
 
-    /// <summary>File names come from the cluster: keep them to safe path segments.</summary>
-    private static string SafeName(string name)
+}
+
+/// <summary>File names come from the cluster: keep them to safe path segments.</summary>
+internal static class SafeFileName
+{
+    public static string Of(string name)
     {
         var cleaned = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.');
         return cleaned.Length == 0 ? "file" : cleaned;

@@ -30,6 +30,9 @@ public sealed record ModelView(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? DeletedAt)
 {
+    /// <summary>The job's checkpoints (their adapters download from there too).</summary>
+    public string CheckpointsUrl => $"/api/jobs/{JobId}/checkpoints";
+
     public static ModelView From(ModelArtifact m) => new(
         m.Id, m.UserId, m.JobId, m.DatasetId, m.DatasetName, m.Name, m.Version, m.Description, m.Status, m.QualityMetrics, m.TrainingSummary,
         m.Configuration, m.Adapter, m.Artifacts, m.TotalSize, m.CollectionAttempts, m.CollectionError, m.QualityScore, m.CreatedAt, m.UpdatedAt,

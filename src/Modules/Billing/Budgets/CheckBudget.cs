@@ -50,9 +50,11 @@ public static class CheckBudgetHandler
     public static async Task<BudgetUsage?> LoadAsync(CheckBudget command, Budget? budget, IQuerySession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct) =>
         budget is { MonthlyLimit: not null } ? await BudgetUsage.ComputeAsync(session, budget, jobs, command.UserId, clock.GetUtcNow(), ct) : null;
 
+    public const string HardLimitPauseReason = "Paused: the monthly budget's hard limit was reached.";
+
     public static async Task<(Events, OutgoingMessages)> Handle(
         CheckBudget command, [WriteAggregate(nameof(CheckBudget.BudgetId), Required = false)] Budget? budget, BudgetUsage? usage,
-        ITrainingJobs jobs, TimeProvider clock, CancellationToken ct)
+        ITrainingJobs jobs, IOptions<HardLimitOptions> hardLimit, TimeProvider clock, CancellationToken ct)
     {
         if (budget is null || usage is null)
         {
@@ -66,7 +68,10 @@ public static class CheckBudgetHandler
         {
             foreach (var job in await jobs.AccruingCostsAsync(command.UserId, ct))
             {
-                messages.Add(new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
+                // a paused job is left paused by a pause and cancelled by a cancel: either way it spends no more
+                messages.Add(hardLimit.Value.OnHardLimit == HardLimitAction.Pause
+                    ? new PauseTrainingJob(job.JobId, HardLimitPauseReason)
+                    : new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
             }
         }
 
@@ -80,6 +85,23 @@ public sealed class BudgetOptions
 
     /// <summary>How often every budget is compared with its running jobs' accruing cost.</summary>
     public TimeSpan BudgetCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>What the hard limit does to running jobs once reached (section <c>Budget</c>, <c>OnHardLimit</c>).</summary>
+public enum HardLimitAction
+{
+    /// <summary>They end, billed for what they used.</summary>
+    Cancel,
+
+    /// <summary>They pause at a checkpoint and can be resumed once the budget allows (next month, or a higher limit).</summary>
+    Pause,
+}
+
+public sealed class HardLimitOptions
+{
+    public const string Section = "Budget";
+
+    public HardLimitAction OnHardLimit { get; set; } = HardLimitAction.Cancel;
 }
 
 /// <summary>

@@ -37,13 +37,33 @@ public static class CostRules
                 endedAt,
                 jobId,
                 null,
-                new Dictionary<string, object?>
-                {
-                    ["gpu_type"] = usage.GpuType,
-                    ["gpu_count"] = usage.NumGpus,
-                    ["hourly_rate"] = usage.HourlyRate,
-                    ["duration_hours"] = Math.Round(usage.DurationHours, 4),
-                });
+                ComputeDetails(usage));
+
+    /// <summary>What a compute line says of the GPU time: type, count, rate, hours, and from a cluster that accounts for it, each attempt.</summary>
+    private static Dictionary<string, object?> ComputeDetails(GpuUsage usage)
+    {
+        var details = new Dictionary<string, object?>
+        {
+            ["gpu_type"] = usage.GpuType,
+            ["gpu_count"] = usage.NumGpus,
+            ["hourly_rate"] = usage.HourlyRate,
+            ["duration_hours"] = Math.Round(usage.DurationHours, 4),
+        };
+        if (usage.GpuSeconds is { } seconds)
+        {
+            details["gpu_seconds"] = Math.Round(seconds, 1);
+            details["attempts"] = (usage.Attempts ?? []).Select(a => new Dictionary<string, object?>
+            {
+                ["attempt"] = a.Attempt,
+                ["gpu_seconds"] = Math.Round(a.GpuSeconds, 1),
+                ["cost"] = a.Cost,
+                ["outcome"] = a.Outcome,
+                ["from_step"] = a.FromStep,
+            }).ToList();
+        }
+
+        return details;
+    }
 
     public static CostLine ModelStored(ArtifactReady stored) => new(
         DeterministicGuid.From("cost", CostTypes.Storage, stored.ArtifactId.ToString()),

@@ -42,6 +42,19 @@ public static class NotificationRules
                 : $"Your training job was cancelled. Cost: {Dollars(e.FinalCost)}",
             new() { ["job_id"] = e.JobId, ["reason"] = e.Reason, ["final_cost"] = e.FinalCost }),
 
+        TrainingJobPaused e => Make(eventId, at, "job_paused", "Training Paused", "medium", JobUrl(e.JobId),
+            $"Your training job was paused at step {e.Step} ({e.Reason.TrimEnd('.')}); it costs nothing until you resume it. Cost so far: {Dollars(e.CostSoFar)}",
+            new() { ["job_id"] = e.JobId, ["step"] = e.Step, ["attempt"] = e.Attempt, ["cost_so_far"] = e.CostSoFar }),
+
+        TrainingJobPreempted e => Make(eventId, at, "job_recovering", "Training Interrupted", "high", JobUrl(e.JobId),
+            $"The GPU cluster stopped your training job ({e.Reason}). It restarts from "
+            + (e.CheckpointStep is { } step ? $"its checkpoint at step {step}" : "the beginning (no checkpoint yet)") + $" (recovery {e.RecoveryCount}).",
+            new() { ["job_id"] = e.JobId, ["attempt"] = e.Attempt, ["recovery_count"] = e.RecoveryCount, ["checkpoint_step"] = e.CheckpointStep }),
+
+        TrainingJobResumed e => Make(eventId, at, "job_resumed", "Training Resumed", "low", JobUrl(e.JobId),
+            $"Your training job runs again from step {e.FromStep} (attempt {e.Attempt}).",
+            new() { ["job_id"] = e.JobId, ["attempt"] = e.Attempt, ["from_step"] = e.FromStep, ["after_preemption"] = e.AfterPreemption }),
+
         ArtifactReady e => Make(eventId, at, "artifact_ready", "Model Ready for Download", "high", $"/models/{e.ArtifactId}",
             e.Flagged
                 ? $"Your trained model is stored, but some of its files were flagged: check them before use. Quality score: {e.OverallScore}/5 stars"
@@ -55,7 +68,7 @@ public static class NotificationRules
 
         BudgetThresholdReached { Percent: >= 100 } e => Make(eventId, at, "budget_exceeded", "Budget Exceeded", "high", "/costs",
             $"You have used {Dollars(e.Used)} of your {Dollars(e.MonthlyLimit)} monthly budget for {e.Month}."
-            + (e.HardLimit ? " New jobs are refused and running jobs are being cancelled." : ""),
+            + (e.HardLimit ? " New jobs are refused and running jobs are stopped." : ""),
             new() { ["month"] = e.Month, ["percent"] = e.Percent, ["used"] = e.Used, ["monthly_limit"] = e.MonthlyLimit }),
 
         BudgetThresholdReached e => Make(eventId, at, "budget_warning", $"Budget {e.Percent}% Used", "medium", "/costs",

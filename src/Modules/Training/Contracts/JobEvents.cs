@@ -60,8 +60,36 @@ public sealed record MetricPoint(
     double? GpuUtilization,
     DateTimeOffset Timestamp);
 
-/// <summary>The GPU time a job used: what a training_compute cost record bills.</summary>
-public sealed record GpuUsage(string GpuType, int NumGpus, decimal HourlyRate, DateTimeOffset StartedAt, DateTimeOffset EndedAt)
+/// <summary>
+/// The GPU time a job used: what a training_compute cost record bills. From a cluster that reports its own
+/// accounting, <paramref name="GpuSeconds"/> and <paramref name="Attempts"/> say what each run used; without
+/// them (older events, a v1 cluster) the time from start to end at the hourly rate was billed.
+/// </summary>
+public sealed record GpuUsage(
+    string GpuType, int NumGpus, decimal HourlyRate, DateTimeOffset StartedAt, DateTimeOffset EndedAt,
+    decimal? GpuSeconds = null, IReadOnlyList<AttemptUsage>? Attempts = null)
 {
-    public decimal DurationHours => (decimal)(EndedAt - StartedAt).TotalSeconds / 3600m;
+    /// <summary>Hours the job's GPUs were held: the cluster's GPU-seconds over the GPU count, or else the clock.</summary>
+    public decimal DurationHours => GpuSeconds is { } seconds && NumGpus > 0
+        ? seconds / NumGpus / 3600m
+        : (decimal)(EndedAt - StartedAt).TotalSeconds / 3600m;
 }
+
+/// <summary>One run of a job on the cluster and what it cost: GPU-seconds at the price per GPU-hour, rounded to cents.</summary>
+public sealed record AttemptUsage(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, decimal GpuSeconds, decimal Cost, string Outcome, int FromStep);
+
+/// <summary>
+/// The job was paused (by its user, or by the budget's hard limit when it pauses rather than cancels):
+/// the cluster saves a checkpoint of <paramref name="Step"/> and releases the GPUs; it costs nothing more
+/// until resumed. <paramref name="CostSoFar"/> is what it has used.
+/// </summary>
+public sealed record TrainingJobPaused(Guid JobId, int Attempt, int Step, decimal CostSoFar, string Reason, DateTimeOffset At);
+
+/// <summary>
+/// The cluster preempted the job or lost its node (attempt <paramref name="Attempt"/> ended); it waits to restart
+/// from its latest checkpoint. <paramref name="RecoveryCount"/> is the recoveries so far including this one.
+/// </summary>
+public sealed record TrainingJobPreempted(Guid JobId, int Attempt, int RecoveryCount, int? CheckpointStep, string Reason, DateTimeOffset At);
+
+/// <summary>The job runs again as attempt <paramref name="Attempt"/>, from step <paramref name="FromStep"/> (after a pause or a preemption).</summary>
+public sealed record TrainingJobResumed(Guid JobId, int Attempt, int FromStep, bool AfterPreemption, DateTimeOffset At);

@@ -28,9 +28,20 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
     public async Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
-        var running = await session.Query<TrainingJob>().Where(j => j.Status == JobStatus.Running).ToListAsync(ct);
+        var running = await session.Query<TrainingJob>()
+            .Where(j => j.StartedAt != null && (j.Status == JobStatus.Running || j.Status == JobStatus.Paused || j.Status == JobStatus.Recovering))
+            .ToListAsync(ct);
         var now = clock.GetUtcNow();
         return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
+    }
+
+    public async Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        var job = await session.LoadAsync<TrainingJob>(jobId, ct);
+        return job is { ExternalJobId: { } external } && job.Checkpoints.FirstOrDefault(c => c.Step == step) is { } checkpoint
+            ? new JobCheckpointReport(jobId, external, checkpoint.Step, checkpoint.Epoch, checkpoint.CreatedAt, checkpoint.Files)
+            : null;
     }
 
     public async Task<IReadOnlyList<CompletedJobWithoutModel>> CompletedWithoutModelAsync(DateTimeOffset completedBefore, int limit, CancellationToken ct)

@@ -22,7 +22,10 @@ public interface ITrainingJobs
     /// <summary>A finished job with its configuration and metric history (for the model's scores), or null.</summary>
     Task<CompletedJobReport?> FindCompletedAsync(Guid userId, Guid jobId, CancellationToken ct);
 
-    /// <summary>The cost accruing right now on the user's running jobs.</summary>
+    /// <summary>A checkpoint of one of the user's jobs with the job's cluster id, or null (no such job or checkpoint).</summary>
+    Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct);
+
+    /// <summary>The cost of the user's started jobs that have not ended (running, paused, recovering) right now.</summary>
     Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct);
 
     /// <summary>
@@ -55,12 +58,17 @@ public sealed record CompletedJobReport(
     decimal FinalCost,
     IReadOnlyList<MetricPoint> Metrics);
 
+public sealed record JobCheckpointReport(Guid JobId, string ExternalJobId, int Step, int Epoch, DateTimeOffset CreatedAt, IReadOnlyList<string> Files);
+
 public sealed record AccruingJobCost(Guid JobId, decimal CurrentCost, decimal HourlyRate, DateTimeOffset StartedAt);
 
 /// <summary>Cancel a job (sent by Billing when a hard budget limit is reached); answered with <see cref="CancelOutcome"/>.</summary>
 public sealed record CancelTrainingJob(Guid JobId, string Reason, JobCancelCause Cause = JobCancelCause.User);
 
 public sealed record CancelOutcome(bool Found, bool Cancelled, string Status);
+
+/// <summary>Pause a running job (sent by Billing when the hard budget limit pauses rather than cancels).</summary>
+public sealed record PauseTrainingJob(Guid JobId, string Reason);
 
 /// <summary>Record that a job's adapter became model <paramref name="ArtifactId"/> (sent by Artifacts).</summary>
 public sealed record LinkArtifact(Guid JobId, Guid ArtifactId);

@@ -1,4 +1,7 @@
+using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
+using Microsoft.Extensions.Options;
+using Wolverine;
 using Wolverine.Marten;
 
 namespace LoraPipeline.Training.Execution;
@@ -10,11 +13,18 @@ namespace LoraPipeline.Training.Execution;
 /// </summary>
 public static class ApplyClusterReportHandler
 {
-    public static Events Handle(
+    public static (Events, OutgoingMessages) Handle(
         ApplyClusterReport command,
         [WriteAggregate(nameof(ApplyClusterReport.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
-        TimeProvider clock) =>
-        job is { Status: JobStatus.Running } && job.ExternalJobId == command.Status.ExternalJobId
-            ? [.. ClusterReports.Decide(job, command.Status, clock.GetUtcNow(), pollNumber: null)]
-            : [];
+        IOptions<GpuClusterOptions> options,
+        TimeProvider clock)
+    {
+        if (job is null || !PollTrainingJobHandler.IsPolled(job.Status) || job.ExternalJobId != command.Status.ExternalJobId)
+        {
+            return ([], []);
+        }
+
+        var decision = ClusterReports.Decide(job, command.Status, clock.GetUtcNow(), pollNumber: null, ReportRules.From(options.Value));
+        return ([.. decision.Events], [.. decision.Messages]);
+    }
 }

@@ -25,7 +25,7 @@ public static class CancelJobEndpoint
         if (!outcome.Cancelled)
         {
             throw ApiProblems.Conflict("Job cannot be cancelled",
-                $"Only queued, initializing or running jobs can be cancelled; this job is '{outcome.Status}'.", new { status = outcome.Status });
+                $"Only a job that has not ended can be cancelled; this job is '{outcome.Status}'.", new { status = outcome.Status });
         }
 
         return Api.Ok(JobView.From((await session.LoadAsync<TrainingJob>(id, ct))!));

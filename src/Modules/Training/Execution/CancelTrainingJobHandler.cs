@@ -27,7 +27,7 @@ public static class CancelTrainingJobHandler
 
         if (!job.IsActive)
         {
-            return (new CancelOutcome(Found: true, Cancelled: false, Status: job.Status.ToString().ToLowerInvariant()), [], []);
+            return (new CancelOutcome(Found: true, Cancelled: false, Status: JobStatuses.Name(job.Status)), [], []);
         }
 
         var events = new Events { JobEndings.Cancelled(job, command.Reason, command.Cause, clock.GetUtcNow()) };

@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using LoraPipeline.Platform;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
 using LoraPipeline.Platform.Storage;
 using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
 using Microsoft.AspNetCore.Authorization;
+using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
 using Wolverine.Http;
@@ -22,16 +24,18 @@ public sealed class ClusterCallbackUrls(IOptions<GpuClusterOptions> options, IOp
 }
 
 /// <summary>
-/// Checks a callback's signature: <c>X-Cluster-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))</c>
-/// with <c>X-Cluster-Timestamp</c> (unix seconds) within the tolerance, so a captured callback
-/// cannot be replayed later or altered.
+/// Checks a callback's signature (cluster contract v2): <c>X-Cluster-Signature: v2=hex(HMAC-SHA256(secret,
+/// "{timestamp}.{METHOD}.{path}.{body}"))</c> with <c>X-Cluster-Timestamp</c> (unix seconds) within the tolerance.
+/// Covering the method and path binds a signature to one job's callback URL; the timestamp bounds how long a
+/// captured callback could be replayed, and <see cref="SeenCallbackSignature"/> refuses a replay within that time.
 /// </summary>
 public static class CallbackSignature
 {
-    public static string Compute(string secret, string timestamp, string body) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
+    public static string Compute(string secret, string timestamp, string method, string path, string body) =>
+        "v2=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{method}.{path}.{body}")));
 
-    public static string? Refuse(string secret, string? timestamp, string? signature, string body, DateTimeOffset now, TimeSpan tolerance)
+    public static string? Refuse(
+        string secret, string? timestamp, string? signature, string method, string path, string body, DateTimeOffset now, TimeSpan tolerance)
     {
         if (string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signature)
             || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var unix))
@@ -44,9 +48,21 @@ public static class CallbackSignature
             return "The callback's timestamp is outside the allowed window.";
         }
 
-        var expected = Encoding.ASCII.GetBytes(Compute(secret, timestamp, body));
+        var expected = Encoding.ASCII.GetBytes(Compute(secret, timestamp, method, path, body));
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature)) ? null : "The callback's signature does not match.";
     }
+}
+
+/// <summary>
+/// A callback signature already accepted (its SHA-256, the document's id): the same signed request again is a
+/// replay and is refused. Kept for twice the timestamp tolerance, then removed by the job watch.
+/// </summary>
+public sealed class SeenCallbackSignature
+{
+    public string Id { get; set; } = "";
+    public DateTimeOffset SeenAt { get; set; }
+
+    public static string IdOf(string signature) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(signature)));
 }
 
 public static class ClusterCallbackEndpoint
@@ -61,7 +77,8 @@ public static class ClusterCallbackEndpoint
     [AllowAnonymous, NotTenanted]
     [WolverinePost("/api/gpu-callbacks/{userId}/{jobId}", OperationId = "GpuClusterCallback"), Tags("GPU cluster")]
     public static async Task<IResult> Receive(
-        Guid userId, Guid jobId, HttpContext http, IMessageBus bus, IOptions<GpuClusterOptions> options, TimeProvider clock, CancellationToken ct)
+        Guid userId, Guid jobId, HttpContext http, IMessageBus bus, IDocumentStore store, IOptions<GpuClusterOptions> options, TimeProvider clock,
+        CancellationToken ct)
     {
         if (options.Value.CallbackSecret.Length < GpuClusterOptions.MinCallbackSecretLength)
         {
@@ -76,12 +93,19 @@ public static class ClusterCallbackEndpoint
 
         using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync(ct);
+        var signature = http.Request.Headers["X-Cluster-Signature"].ToString();
         var refusal = CallbackSignature.Refuse(
-            options.Value.CallbackSecret, http.Request.Headers["X-Cluster-Timestamp"], http.Request.Headers["X-Cluster-Signature"],
-            body, clock.GetUtcNow(), options.Value.CallbackTolerance);
+            options.Value.CallbackSecret, http.Request.Headers["X-Cluster-Timestamp"], signature, http.Request.Method, http.Request.Path, body,
+            clock.GetUtcNow(), options.Value.CallbackTolerance);
         if (refusal is not null)
         {
             throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Invalid callback signature", refusal);
+        }
+
+        if (!await FirstSightingAsync(store, Caller.TenantOf(userId), signature, clock.GetUtcNow(), ct))
+        {
+            throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Invalid callback signature",
+                "This signed callback was already received: a replay is refused. A cluster sends each report with a new timestamp.");
         }
 
         ClusterJobStatus? status;
@@ -101,5 +125,22 @@ public static class ClusterCallbackEndpoint
 
         await bus.InvokeForTenantAsync(Caller.TenantOf(userId), new ApplyClusterReport(jobId, status), ct);
         return Results.Accepted();
+    }
+
+    /// <summary>Records the signature; false when it was recorded before (by this node or another).</summary>
+    private static async Task<bool> FirstSightingAsync(IDocumentStore store, string tenant, string signature, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession(tenant);
+        session.Insert(new SeenCallbackSignature { Id = SeenCallbackSignature.IdOf(signature), SeenAt = now });
+        try
+        {
+            await session.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (e is JasperFx.DocumentAlreadyExistsException || LostWriteRace.Caused(e)
+                                  || e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            return false;
+        }
     }
 }

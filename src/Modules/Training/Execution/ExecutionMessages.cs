@@ -13,3 +13,12 @@ public sealed record ApplyClusterReport(Guid JobId, ClusterJobStatus Status);
 
 /// <summary>Ask the cluster to stop a job we cancelled (best effort, retried).</summary>
 public sealed record CancelOnCluster(Guid JobId, string ExternalJobId);
+
+/// <summary>Ask the cluster to save a checkpoint and release the job's GPUs (retried while it is unreachable).</summary>
+public sealed record PauseOnCluster(Guid JobId, string ExternalJobId);
+
+/// <summary>
+/// Ask the cluster to restart a paused or recovering job from its latest checkpoint (retried while it is
+/// unreachable). <paramref name="Recovery"/> is the recovery it starts (0 for a user's resume).
+/// </summary>
+public sealed record ResumeOnCluster(Guid JobId, string ExternalJobId, int Recovery);

@@ -30,7 +30,8 @@ internal sealed class JobWatch(
         var cutoff = clock.GetUtcNow() - options.Value.PollOverdueAfter;
         await using var session = store.QuerySession();
         var overdue = await session.Query<TrainingJob>()
-            .Where(j => j.AnyTenant() && j.Status == JobStatus.Running && (j.LastPolledAt == null || j.LastPolledAt < cutoff))
+            .Where(j => j.AnyTenant() && (j.Status == JobStatus.Running || j.Status == JobStatus.Paused || j.Status == JobStatus.Recovering)
+                        && (j.LastPolledAt == null || j.LastPolledAt < cutoff))
             .Select(j => new { j.Id, j.UserId, j.LastPollNumber })
             .ToListAsync(ct);
 
@@ -69,11 +70,46 @@ internal sealed class JobWatch(
         return stalled.Count;
     }
 
-    protected override string LooksFor => "broken chains of polls and submissions";
+    /// <summary>
+    /// Asks the cluster again to resume every job recovering for longer than <see cref="GpuClusterOptions.SubmissionOverdueAfter"/>:
+    /// the resume that followed its preemption failed for good. A resume is a no-op for a job running again.
+    /// </summary>
+    public async Task<int> ResendStalledResumesAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - options.Value.SubmissionOverdueAfter;
+        await using var session = store.QuerySession();
+        var stalled = await session.Query<TrainingJob>()
+            .Where(j => j.AnyTenant() && j.Status == JobStatus.Recovering && j.ExternalJobId != null && j.UpdatedAt < cutoff)
+            .Select(j => new { j.Id, j.UserId, j.ExternalJobId, j.RecoveryCount })
+            .ToListAsync(ct);
+
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        foreach (var job in stalled)
+        {
+            logger.LogWarning("Job {JobId} has been recovering too long; asking the cluster to resume it again", job.Id);
+            await bus.SendAsync(new ResumeOnCluster(job.Id, job.ExternalJobId!, job.RecoveryCount), new DeliveryOptions { TenantId = Caller.TenantOf(job.UserId) });
+        }
+
+        return stalled.Count;
+    }
+
+    /// <summary>Callback signatures older than twice the timestamp tolerance can no longer be replayed: forget them.</summary>
+    public async Task ForgetOldCallbackSignaturesAsync(CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        var before = clock.GetUtcNow() - (options.Value.CallbackTolerance * 2);
+        session.DeleteWhere<SeenCallbackSignature>(s => s.AnyTenant() && s.SeenAt < before);
+        await session.SaveChangesAsync(ct);
+    }
+
+    protected override string LooksFor => "broken chains of polls, submissions and resumes";
 
     protected override async Task RunRoundAsync(CancellationToken ct)
     {
         await RearmOverduePollsAsync(ct);
         await RearmStalledSubmissionsAsync(ct);
+        await ResendStalledResumesAsync(ct);
+        await ForgetOldCallbackSignaturesAsync(ct);
     }
 }

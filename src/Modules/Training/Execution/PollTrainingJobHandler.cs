@@ -1,4 +1,3 @@
-using LoraPipeline.Training.Contracts;
 using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
 using Marten;
@@ -13,7 +12,8 @@ namespace LoraPipeline.Training.Execution;
 /// duplicated poll finds its number taken and stops, so there is exactly one chain per job, and
 /// the chain survives restarts because scheduled messages are durable. The cluster is asked
 /// first; only then is the job's stream locked (exclusive writing), re-read and decided on, so a
-/// cancel or a push waits for a short commit instead of racing it.
+/// cancel or a push waits for a short commit instead of racing it. Paused and recovering jobs are
+/// polled too: the cluster tells when they run again.
 /// </summary>
 public static class PollTrainingJobHandler
 {
@@ -37,20 +37,22 @@ public static class PollTrainingJobHandler
         }
 
         var settings = options.Value;
-        var (events, pollAgain) = ClusterReports.DecidePoll(job!, command.PollNumber, result, clock.GetUtcNow(), settings.MaxConsecutiveStatusFailures);
-        stream.AppendMany(events);
+        var decision = ClusterReports.DecidePoll(job!, command.PollNumber, result, clock.GetUtcNow(), ReportRules.From(settings));
+        stream.AppendMany(decision.Events);
+        foreach (var message in decision.Messages)
+        {
+            await bus.PublishAsync(message);
+        }
 
-        if (pollAgain)
+        if (decision.PollAgain)
         {
             await bus.ScheduleAsync(new PollTrainingJob(job!.Id, command.PollNumber + 1), settings.PollInterval);
         }
-        else if (events.OfType<ClusterStatusCheckFailed>().Any() && events.OfType<TrainingJobFailed>().Any())
-        {
-            // we gave up reading its status, not the cluster its work: it may still be training, and billing
-            await bus.PublishAsync(new CancelOnCluster(job!.Id, job.ExternalJobId!));
-        }
     }
 
+    /// <summary>Jobs on the cluster that have not ended are polled: running, paused and recovering ones.</summary>
+    public static bool IsPolled(JobStatus status) => status is JobStatus.Running or JobStatus.Paused or JobStatus.Recovering;
+
     private static bool IsDue(TrainingJob? job, int pollNumber) =>
-        job is { Status: JobStatus.Running, ExternalJobId: not null } && job.LastPollNumber == pollNumber - 1;
+        job is { ExternalJobId: not null } && IsPolled(job.Status) && job.LastPollNumber == pollNumber - 1;
 }

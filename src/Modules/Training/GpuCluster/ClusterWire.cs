@@ -17,7 +17,10 @@ public sealed record ClusterMetricPoint(
         new(Step, Epoch, TrainingLoss, ValidationLoss, LearningRate, GradientNorm, Throughput, GpuUtilization, Timestamp);
 }
 
-/// <summary>A job's state as the cluster reports it, from a poll or a callback.</summary>
+/// <summary>
+/// A job's state as the cluster reports it, from a poll or a callback (docs/cluster-contract.md). The v2 fields
+/// (attempt, recovery count, GPU accounting, checkpoints) are null from a cluster that does not report them.
+/// </summary>
 public sealed record ClusterJobStatus(
     string ExternalJobId,
     string Status,
@@ -31,10 +34,31 @@ public sealed record ClusterJobStatus(
     DateTimeOffset? CompletedAt,
     string? ErrorMessage,
     ClusterMetricPoint? Metrics,
-    IReadOnlyList<ClusterMetricPoint>? MetricsHistory);
+    IReadOnlyList<ClusterMetricPoint>? MetricsHistory,
+    int? Attempt = null,
+    int? RecoveryCount = null,
+    decimal? GpuSeconds = null,
+    IReadOnlyList<ClusterAttempt>? Attempts = null,
+    IReadOnlyList<ClusterCheckpoint>? Checkpoints = null);
+
+/// <summary>One run of a job on the cluster: the first, and one more per restart after a preemption or a pause.</summary>
+public sealed record ClusterAttempt(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, decimal GpuSeconds, string? Outcome, int FromStep);
+
+/// <summary>A checkpoint the cluster keeps: its adapter is listed by the artifacts call with <c>?checkpoint=</c>.</summary>
+public sealed record ClusterCheckpoint(int Step, int Epoch, DateTimeOffset CreatedAt, double? TrainingLoss, double? ValidationLoss, IReadOnlyList<string>? Files);
 
 public sealed record ClusterArtifactFile(string Name, long Size, string Sha256, string DownloadUrl);
 
-public sealed record ClusterArtifacts(IReadOnlyList<ClusterArtifactFile> Files);
+/// <summary>
+/// A job's files: <c>files</c> with size and SHA-256, or only the spec's (E04/E05) <c>download_urls</c> by name and
+/// <c>model_metadata</c>, whose optional <c>files</c> map gives sizes and SHA-256 (see <see cref="ClusterArtifactFiles"/>).
+/// </summary>
+public sealed record ClusterArtifacts(
+    IReadOnlyList<ClusterArtifactFile>? Files,
+    IReadOnlyDictionary<string, string>? DownloadUrls = null,
+    System.Text.Json.JsonElement? ModelMetadata = null);
+
+/// <summary>The answer to pause and resume.</summary>
+public sealed record ClusterLifecycleAnswer(string? Status, int? Attempt, int? FromStep);
 
 public sealed record ClusterError(string? Error);

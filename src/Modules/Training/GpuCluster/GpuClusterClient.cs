@@ -51,8 +51,18 @@ public sealed class GpuClusterClient(HttpClient http, IOptions<GpuClusterOptions
     public Task<ClusterCall<JsonElement>> CancelAsync(string externalJobId, CancellationToken ct) =>
         SendAsync<JsonElement>(() => new HttpRequestMessage(HttpMethod.Post, $"training/cancel/{Uri.EscapeDataString(externalJobId)}"), ct);
 
-    public Task<ClusterCall<ClusterArtifacts>> GetArtifactsAsync(string externalJobId, CancellationToken ct) =>
-        SendAsync<ClusterArtifacts>(() => new HttpRequestMessage(HttpMethod.Get, $"training/artifacts/{Uri.EscapeDataString(externalJobId)}"), ct);
+    /// <summary>Save a checkpoint of the current step and release the GPUs (v2).</summary>
+    public Task<ClusterCall<ClusterLifecycleAnswer>> PauseAsync(string externalJobId, CancellationToken ct) =>
+        SendAsync<ClusterLifecycleAnswer>(() => new HttpRequestMessage(HttpMethod.Post, $"training/pause/{Uri.EscapeDataString(externalJobId)}"), ct);
+
+    /// <summary>Restart a paused or recovering job from its latest checkpoint (v2); a no-op for a job running again.</summary>
+    public Task<ClusterCall<ClusterLifecycleAnswer>> ResumeAsync(string externalJobId, CancellationToken ct) =>
+        SendAsync<ClusterLifecycleAnswer>(() => new HttpRequestMessage(HttpMethod.Post, $"training/resume/{Uri.EscapeDataString(externalJobId)}"), ct);
+
+    /// <summary>The final files of a completed job, or with <paramref name="checkpointStep"/> one checkpoint's (v2).</summary>
+    public Task<ClusterCall<ClusterArtifacts>> GetArtifactsAsync(string externalJobId, CancellationToken ct, int? checkpointStep = null) =>
+        SendAsync<ClusterArtifacts>(() => new HttpRequestMessage(HttpMethod.Get,
+            $"training/artifacts/{Uri.EscapeDataString(externalJobId)}" + (checkpointStep is { } step ? $"?checkpoint={step}" : "")), ct);
 
     private async Task<ClusterCall<T>> SendAsync<T>(Func<HttpRequestMessage> request, CancellationToken ct)
     {

@@ -67,8 +67,14 @@ public sealed class GpuClusterOptions
     /// <summary>First wait between submission attempts; doubles each time, with jitter.</summary>
     public TimeSpan SubmitRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Failed status checks in a row before the job fails as unreachable.</summary>
-    public int MaxConsecutiveStatusFailures { get; set; } = 10;
+    /// <summary>
+    /// A running job whose status could not be read for this long fails (and the cluster is told to cancel it):
+    /// a period, not a count of failed polls, so a short outage fails nothing whatever the poll interval.
+    /// </summary>
+    public TimeSpan StatusUnreadableFor { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Restarts from a checkpoint after a preemption or a lost node before the job fails with the reason.</summary>
+    public int MaxRecoveries { get; set; } = 3;
 
     public bool IsSimulated => string.Equals(Mode, "Simulated", StringComparison.OrdinalIgnoreCase);
 }

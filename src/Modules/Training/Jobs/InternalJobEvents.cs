@@ -22,7 +22,24 @@ public sealed record TrainingJobSubmitted(Guid JobId, string ExternalJobId, Date
 /// chain of scheduled polls so that each poll runs once.
 /// </summary>
 public sealed record TrainingProgressRecorded(
-    Guid JobId, string Stage, decimal Progress, int CurrentEpoch, int CurrentStep, decimal CurrentCost, int? PollNumber, DateTimeOffset At);
+    Guid JobId, string Stage, decimal Progress, int CurrentEpoch, int CurrentStep, decimal CurrentCost, int? PollNumber, DateTimeOffset At,
+    ReportedUsage? Usage = null);
+
+/// <summary>
+/// The cluster's own GPU accounting at <paramref name="At"/> (v2 clusters): the current attempt, the recoveries,
+/// GPU-seconds summed over attempts and each attempt's share.
+/// </summary>
+public sealed record ReportedUsage(int Attempt, int RecoveryCount, decimal GpuSeconds, IReadOnlyList<ClusterAttemptUsage> Attempts, DateTimeOffset At);
+
+/// <summary>One attempt as the cluster accounts for it.</summary>
+public sealed record ClusterAttemptUsage(int Attempt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, decimal GpuSeconds, string Outcome, int FromStep);
+
+/// <summary>The cluster saved a checkpoint (v2 clusters); its adapter can be downloaded (Artifacts collects it on request).</summary>
+public sealed record TrainingCheckpointRecorded(
+    Guid JobId, int Step, int Epoch, DateTimeOffset CreatedAt, double? TrainingLoss, double? ValidationLoss, int Attempt, IReadOnlyList<string> Files);
+
+/// <summary>The user asked to resume a paused job; the cluster is told (through the outbox) to restart it from its checkpoint.</summary>
+public sealed record TrainingJobResumeRequested(Guid JobId, DateTimeOffset At);
 
 /// <summary>New metric points, each step at most once per job.</summary>
 public sealed record TrainingMetricsRecorded(Guid JobId, IReadOnlyList<MetricPoint> Points);

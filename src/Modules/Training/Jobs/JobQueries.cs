@@ -26,7 +26,7 @@ public static class ListJobsEndpoint
     /// <summary>The caller's jobs, newest first, with their dataset's name, format and pairs.</summary>
     [WolverineGet("/api/jobs", OperationId = "ListJobs"), Tags("Jobs")]
     public static async Task<ApiResponse<JobList>> List(
-        IQuerySession session, HttpRequest request, int? page, int? limit, JobStatus? status, CancellationToken ct)
+        IQuerySession session, HttpRequest request, int? page, int? limit, JobStatus? status, TimeProvider clock, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var (p, l) = PageRequest.Resolve(page, limit, errors);
@@ -43,7 +43,7 @@ public static class ListJobsEndpoint
         }
 
         var jobs = await query.OrderByDescending(j => j.CreatedAt).ToPagedListAsync(p, l, ct);
-        return Api.Ok(new JobList(jobs.Select(JobView.From).ToList(), Pagination.Of(p, l, jobs.TotalItemCount)));
+        return Api.Ok(new JobList(jobs.Select(j => JobView.From(j, clock.GetUtcNow())).ToList(), Pagination.Of(p, l, jobs.TotalItemCount)));
     }
 }
 
@@ -57,7 +57,7 @@ public static class GetJobEndpoint
     /// </summary>
     [WolverineGet("/api/jobs/{id}", OperationId = "GetJob"), Tags("Jobs")]
     public static async Task<ApiResponse<JobDetails>> Get(
-        Guid id, string? as_of, ClaimsPrincipal caller, IQuerySession session, IJobCostRecords costs, CancellationToken ct)
+        Guid id, string? as_of, ClaimsPrincipal caller, IQuerySession session, IJobCostRecords costs, TimeProvider clock, CancellationToken ct)
     {
         var asOf = ParseAsOf(as_of);
         var job = asOf switch
@@ -85,7 +85,8 @@ public static class GetJobEndpoint
             .Take(MetricPoints)
             .ToListAsync(ct);
         var records = asOf is null ? await costs.ForJobAsync(caller.UserId(), id, ct) : [];
-        return Api.Ok(new JobDetails(JobView.From(job), recent.Reverse().ToList(), records, asOf, job.Version));
+        var view = asOf is null ? JobView.From(job, clock.GetUtcNow()) : JobView.From(job);
+        return Api.Ok(new JobDetails(view, recent.Reverse().ToList(), records, asOf, job.Version));
     }
 
     private static JobAsOf? ParseAsOf(string? value)

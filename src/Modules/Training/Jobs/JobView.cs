@@ -36,6 +36,11 @@ public sealed record JobView(
     decimal HourlyRate,
     string? ErrorMessage,
     int RetryCount,
+    int Attempt,
+    int RecoveryCount,
+    decimal? GpuSeconds,
+    IReadOnlyList<AttemptUsage>? Attempts,
+    int CheckpointCount,
     string? ExternalJobId,
     Guid? ArtifactId,
     DateTimeOffset CreatedAt,
@@ -45,7 +50,21 @@ public sealed record JobView(
 
     public bool IsTerminal => !IsActive;
 
-    public static JobView From(TrainingJob job) => new(
+    /// <summary>
+    /// The job as of <paramref name="now"/> when given: the cost of a job that has not ended accrues by the clock
+    /// between the cluster's reports (<see cref="JobCost"/>); without it, as of its last event.
+    /// </summary>
+    public static JobView From(TrainingJob job) => From(job, null);
+
+    public static JobView From(TrainingJob job, DateTimeOffset? now)
+    {
+        var at = job.CompletedAt ?? (now is { } n && job.IsActive ? (n > job.UpdatedAt ? n : job.UpdatedAt) : job.UpdatedAt);
+        var reckoning = JobCost.At(job, at);
+        var current = job.IsActive ? Math.Max(job.CurrentCost, reckoning.Total) : job.CurrentCost;
+        return Build(job, current, reckoning.Usage);
+    }
+
+    private static JobView Build(TrainingJob job, decimal currentCost, GpuUsage? usage) => new(
         job.Id,
         job.DatasetId,
         new JobDataset(job.DatasetId, job.DatasetName, job.DatasetFormat, job.DatasetTrainingPairs, job.DatasetTotalTokens),
@@ -64,13 +83,18 @@ public sealed record JobView(
         job.StartedAt,
         job.CompletedAt,
         job.EstimatedCompletionAt,
-        job.CurrentCost,
+        currentCost,
         job.EstimatedTotalCost,
         job.EstimatedDurationHours,
         job.FinalCost,
         job.HourlyRate,
         job.ErrorMessage,
         job.RetryCount,
+        job.Attempt,
+        job.RecoveryCount,
+        usage?.GpuSeconds,
+        usage?.Attempts,
+        job.Checkpoints.Count,
         job.ExternalJobId,
         job.ArtifactId,
         job.CreatedAt,

@@ -13,7 +13,22 @@ public enum JobStatus
     Completed,
     Failed,
     Cancelled,
+
+    /// <summary>Stopped at the user's request (or the budget's) after a checkpoint; costs nothing until resumed.</summary>
+    Paused,
+
+    /// <summary>Preempted or its node lost: waiting to restart from its latest checkpoint.</summary>
+    Recovering,
 }
+
+public static class JobStatuses
+{
+    /// <summary>A status as the API writes it (snake_case).</summary>
+    public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
+}
+
+/// <summary>A checkpoint of a job as the job shows it.</summary>
+public sealed record JobCheckpoint(int Step, int Epoch, DateTimeOffset CreatedAt, double? TrainingLoss, double? ValidationLoss, int Attempt, IReadOnlyList<string> Files);
 
 /// <summary>The latest metrics of a running job (E01's current_metrics).</summary>
 public sealed record CurrentMetrics(
@@ -59,6 +74,20 @@ public sealed class TrainingJob
 
     public string? ErrorMessage { get; set; }
     public int RetryCount { get; set; }
+
+    /// <summary>The run on the cluster: 1, then one more per restart after a pause or a preemption.</summary>
+    public int Attempt { get; set; } = 1;
+
+    /// <summary>Restarts after a preemption (or a lost node) so far.</summary>
+    public int RecoveryCount { get; set; }
+
+    /// <summary>The cluster's GPU accounting of its last report, or null from a cluster that does not report any.</summary>
+    public ReportedUsage? ReportedUsage { get; set; }
+
+    public List<JobCheckpoint> Checkpoints { get; set; } = [];
+
+    /// <summary>The last time the cluster's status was read (a poll's answer or a push): a job unreadable for too long fails.</summary>
+    public DateTimeOffset? LastStatusReadAt { get; set; }
     public string? ExternalJobId { get; set; }
     public Guid? ArtifactId { get; set; }
 
@@ -83,21 +112,21 @@ public sealed class TrainingJob
 
     public bool IsActive => IsActiveStatus(Status);
 
-    /// <summary>Queued, initializing or running: the job has not ended.</summary>
-    public static bool IsActiveStatus(JobStatus status) => status is JobStatus.Queued or JobStatus.Initializing or JobStatus.Running;
+    /// <summary>Not ended: queued, initializing, running, paused or recovering.</summary>
+    public static bool IsActiveStatus(JobStatus status) => status is not (JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled);
 
     public bool IsTerminal => !IsActive;
 
-    /// <summary>Queued, initializing or running: a job that uses its dataset and will still cost something.</summary>
+    /// <summary>Whether GPU time is accruing now (not paused, not waiting to recover).</summary>
+    public bool IsUsingGpus => Status is JobStatus.Running && StartedAt is not null;
+
+    /// <summary>Not ended: a job that uses its dataset and may still cost something.</summary>
     public static readonly Expression<Func<TrainingJob, bool>> IsUnfinished =
-        j => j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running;
+        j => j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing || j.Status == JobStatus.Running
+             || j.Status == JobStatus.Paused || j.Status == JobStatus.Recovering;
 
-    /// <summary>GPU time counts from the start: rate x hours, rounded to cents.</summary>
-    public decimal CostAt(DateTimeOffset now) =>
-        StartedAt is { } started && now > started
-            ? Money.Cents(HourlyRate * (decimal)(now - started).TotalSeconds / 3600m)
-            : 0m;
+    /// <summary>What the job has cost by <paramref name="now"/>: see <see cref="JobCost"/>.</summary>
+    public decimal CostAt(DateTimeOffset now) => JobCost.At(this, now).Total;
 
-    public GpuUsage? UsageUntil(DateTimeOffset end) =>
-        StartedAt is { } started ? new GpuUsage(GpuConfig.GpuType, GpuConfig.NumGpus, HourlyRate, started, end < started ? started : end) : null;
+    public GpuUsage? UsageUntil(DateTimeOffset end) => JobCost.At(this, end).Usage;
 }

@@ -65,6 +65,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.EstimatedCompletionAt = e.EstimatedCompletionAt;
         job.HourlyRate = e.HourlyRate;
         job.LastPolledAt = e.StartedAt; // the first poll is scheduled now
+        job.LastStatusReadAt = e.StartedAt;
         job.UpdatedAt = e.StartedAt;
     }
 
@@ -76,6 +77,14 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.CurrentStep = Math.Max(job.CurrentStep, e.CurrentStep);
         job.CurrentCost = Math.Max(job.CurrentCost, e.CurrentCost);
         job.ConsecutiveStatusFailures = 0;
+        job.LastStatusReadAt = e.At;
+        if (e.Usage is { } usage)
+        {
+            job.ReportedUsage = usage;
+            job.Attempt = Math.Max(job.Attempt, usage.Attempt);
+            job.RecoveryCount = Math.Max(job.RecoveryCount, usage.RecoveryCount);
+        }
+
         if (e.PollNumber is { } poll)
         {
             job.LastPollNumber = poll;
@@ -97,6 +106,45 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.CurrentMetrics = new CurrentMetrics(last.TrainingLoss, validation, last.LearningRate, last.Throughput, last.GpuUtilization, last.GradientNorm);
         job.LastMetricStep = Math.Max(job.LastMetricStep, e.Points.Max(p => p.Step));
         job.LastMetricValidated = e.Points.Last(p => p.Step == job.LastMetricStep).ValidationLoss is not null;
+    }
+
+    public void Apply(TrainingCheckpointRecorded e, TrainingJob job)
+    {
+        if (job.Checkpoints.All(c => c.Step != e.Step))
+        {
+            job.Checkpoints.Add(new JobCheckpoint(e.Step, e.Epoch, e.CreatedAt, e.TrainingLoss, e.ValidationLoss, e.Attempt, e.Files));
+            job.Checkpoints.Sort((a, b) => a.Step.CompareTo(b.Step));
+        }
+    }
+
+    public void Apply(TrainingJobPaused e, TrainingJob job)
+    {
+        job.Status = JobStatus.Paused;
+        job.CurrentStage = "paused";
+        job.CurrentCost = Math.Max(job.CurrentCost, e.CostSoFar);
+        job.UpdatedAt = e.At;
+    }
+
+    public void Apply(TrainingJobResumeRequested e, TrainingJob job)
+    {
+        job.Status = JobStatus.Running;
+        job.CurrentStage = "resuming";
+        job.UpdatedAt = e.At;
+    }
+
+    public void Apply(TrainingJobPreempted e, TrainingJob job)
+    {
+        job.Status = JobStatus.Recovering;
+        job.CurrentStage = "recovering";
+        job.RecoveryCount = Math.Max(job.RecoveryCount, e.RecoveryCount);
+        job.UpdatedAt = e.At;
+    }
+
+    public void Apply(TrainingJobResumed e, TrainingJob job)
+    {
+        job.Status = JobStatus.Running;
+        job.Attempt = Math.Max(job.Attempt, e.Attempt);
+        job.UpdatedAt = e.At;
     }
 
     public void Apply(ClusterStatusCheckFailed e, TrainingJob job)

@@ -51,7 +51,7 @@ public static class JobStreamEndpoint
                         .OrderBy(p => p.Step)
                         .Take(MaxPointsPerUpdate)
                         .ToListAsync(ct);
-                    update = new JobUpdate(JobView.From(job), points, job.Version);
+                    update = new JobUpdate(JobView.From(job, clock.GetUtcNow()), points, job.Version);
                     lastVersion = job.Version;
                     lastStep = points.Count > 0 ? points[^1].Step : lastStep;
                 }
