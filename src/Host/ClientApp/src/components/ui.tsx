@@ -168,6 +168,8 @@ const statusLabels: Record<string, string> = {
   queued: 'Queued',
   initializing: 'Initializing',
   running: 'Running',
+  paused: 'Paused',
+  recovering: 'Recovering',
   completed: 'Completed',
   failed: 'Failed',
   cancelled: 'Cancelled',

@@ -140,7 +140,7 @@ export interface CostEstimate {
   };
 }
 
-export type JobStatus = 'queued' | 'initializing' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus = 'queued' | 'initializing' | 'running' | 'paused' | 'recovering' | 'completed' | 'failed' | 'cancelled';
 
 export interface GpuConfig {
   gpu_type: string;
@@ -193,6 +193,13 @@ export interface TrainingJob {
   hourly_rate: number;
   error_message: string | null;
   retry_count: number;
+  /** the run on the cluster: 1, then one more per restart after a pause or a preemption */
+  attempt: number;
+  recovery_count: number;
+  /** the cluster's GPU-seconds over all attempts (null from a cluster that does not report them) */
+  gpu_seconds: number | null;
+  attempts: AttemptUsage[] | null;
+  checkpoint_count: number;
   external_job_id: string | null;
   artifact_id: string | null;
   created_at: string;
@@ -211,6 +218,26 @@ export interface MetricPoint {
   throughput: number | null;
   gpu_utilization: number | null;
   timestamp: string;
+}
+
+export interface AttemptUsage {
+  attempt: number;
+  started_at: string | null;
+  ended_at: string | null;
+  gpu_seconds: number;
+  cost: number;
+  outcome: string;
+  from_step: number;
+}
+
+export interface JobCheckpoint {
+  step: number;
+  epoch: number;
+  created_at: string;
+  training_loss: number | null;
+  validation_loss: number | null;
+  attempt: number;
+  files: string[];
 }
 
 export interface JobDetails {

@@ -10,6 +10,7 @@ import {
   Card, ConfirmDialog, DefinitionList, EmptyState, LoadError, Notice, PageHeader, ProblemAlert, ProgressBar, Skeleton, Spinner, Stat, StatusBadge, Tabs,
 } from '../components/ui';
 import { LearningRateChart, LossChart } from '../components/JobCharts';
+import { CheckpointsTab } from '../components/CheckpointsTab';
 
 const liveLabels: Record<LiveMode, string> = {
   connecting: 'Connecting…',
@@ -33,6 +34,16 @@ export function JobMonitorPage() {
       queryClient.invalidateQueries({ queryKey: jobKey(id) });
       queryClient.invalidateQueries({ queryKey: ['jobs'] });
       setConfirmCancel(false);
+    },
+  });
+
+  // pause and resume answer the job as it is now; the detail is read again for its revision
+  const lifecycle = useMutation({
+    mutationFn: (action: 'pause' | 'resume') => api.post<TrainingJob>(`/api/jobs/${id}/${action}`),
+    onSuccess: (job) => {
+      queryClient.setQueryData<JobDetails>(jobKey(id), (prev) => (prev ? { ...prev, job } : prev));
+      queryClient.invalidateQueries({ queryKey: jobKey(id) });
+      queryClient.invalidateQueries({ queryKey: ['jobs'] });
     },
   });
 
@@ -79,6 +90,16 @@ export function JobMonitorPage() {
               <span className="live__dot" aria-hidden="true" />
               {liveLabels[live.mode]}
             </span>
+            {job.status === 'running' && job.current_stage !== 'resuming' && (
+              <button type="button" className="button" onClick={() => lifecycle.mutate('pause')} disabled={lifecycle.isPending} data-testid="pause-job">
+                Pause
+              </button>
+            )}
+            {job.status === 'paused' && (
+              <button type="button" className="button button--primary" onClick={() => lifecycle.mutate('resume')} disabled={lifecycle.isPending} data-testid="resume-job">
+                Resume
+              </button>
+            )}
             {job.is_active && (
               <button type="button" className="button button--danger-outline" onClick={() => setConfirmCancel(true)} disabled={cancel.isPending}>
                 Cancel job
@@ -96,6 +117,17 @@ export function JobMonitorPage() {
             <p className="alert__details">{job.error_message ?? 'The GPU cluster reported a failure.'}</p>
           </div>
         </div>
+      )}
+      <ProblemAlert error={lifecycle.error} title={lifecycle.variables === 'resume' ? 'The job could not be resumed' : 'The job could not be paused'} />
+      {job.status === 'paused' && (
+        <Notice tone="info" title="This job is paused" role="status">
+          Its checkpoint at step {formatInt(job.current_step)} is kept and it uses no GPU time; resume it to continue from there as attempt {job.attempt + 1}.
+        </Notice>
+      )}
+      {job.status === 'recovering' && (
+        <Notice tone="warning" title="The GPU cluster stopped this job" role="status">
+          It was preempted or lost its node and restarts from its latest checkpoint (recovery {job.recovery_count}). The steps after that checkpoint run again.
+        </Notice>
       )}
       {job.status === 'cancelled' && <Notice tone="info" title="This job was cancelled" role="status">It stopped costing when it was cancelled; the cost so far is final.</Notice>}
       {job.status === 'completed' && (
@@ -132,7 +164,21 @@ export function JobMonitorPage() {
         <Stat
           label={job.final_cost !== null ? 'Final cost' : 'Cost so far'}
           value={<span data-testid="job-cost">{formatMoney(cost)}</span>}
-          hint={<>of {formatMoney(job.estimated_total_cost)} estimated · {formatMoney(job.hourly_rate)}/h</>}
+          hint={
+            <>
+              of {formatMoney(job.estimated_total_cost)} estimated · {formatMoney(job.hourly_rate)}/h
+              {job.gpu_seconds !== null && <> · {formatGpuTime(job.gpu_seconds)} of GPU time</>}
+              {job.attempts && job.attempts.length > 1 && (
+                <span className="attempts" data-testid="cost-attempts">
+                  {job.attempts.map((a) => (
+                    <span key={a.attempt} className="attempts__item">
+                      attempt {a.attempt}: {formatGpuTime(a.gpu_seconds)}, {formatMoney(a.cost)} ({a.outcome.replace('_', ' ')})
+                    </span>
+                  ))}
+                </span>
+              )}
+            </>
+          }
           tone={cost > job.estimated_total_cost ? 'warning' : undefined}
           testId="stat-cost"
         />
@@ -156,6 +202,7 @@ export function JobMonitorPage() {
                 </div>
               ),
           },
+          { id: 'checkpoints', label: `Checkpoints${job.checkpoint_count > 0 ? ` (${job.checkpoint_count})` : ''}`, content: <CheckpointsTab job={job} /> },
           { id: 'config', label: 'Configuration', content: <ConfigurationTab job={job} /> },
           { id: 'info', label: 'Job info', content: <InfoTab job={job} /> },
           { id: 'history', label: 'History', content: <HistoryTab job={job} /> },
@@ -232,6 +279,8 @@ function InfoTab({ job }: { job: TrainingJob }) {
           ['Ended', formatDateTime(job.completed_at)],
           ['Cluster job ID', job.external_job_id ? <code key="ext">{job.external_job_id}</code> : '—'],
           ['Retries', job.retry_count],
+          ['Attempts on the cluster', job.attempt],
+          ['Recoveries', job.recovery_count],
           ['Model', job.artifact_id ? <Link key="model" to={`/models/${job.artifact_id}`}>View the model</Link> : '—'],
           ...(job.error_message ? ([['Error', job.error_message]] as [string, string][]) : []),
         ]}
@@ -253,6 +302,11 @@ const eventTitles: Record<string, string> = {
   training_progress_recorded: 'Progress reported',
   training_job_submission_failed: 'Submission attempt failed',
   cluster_status_check_failed: 'Status check failed',
+  training_job_paused: 'Paused',
+  training_job_resume_requested: 'Resume requested',
+  training_job_resumed: 'Running again',
+  training_job_preempted: 'Stopped by the cluster',
+  training_checkpoint_recorded: 'Checkpoint saved',
 };
 
 interface TimelineEntry {
@@ -281,7 +335,7 @@ function timeline(events: JobEvent[]): TimelineEntry[] {
       title: eventTitles[e.type] ?? titleCase(e.type),
       detail: describe(e, 1),
       at: e.timestamp,
-      tone: e.type === 'training_job_failed' ? 'danger' : e.type.endsWith('failed') ? 'warning' : e.type.endsWith('completed') || e.type === 'artifact_linked' ? 'success' : e.type.endsWith('cancelled') ? 'muted' : routine ? 'routine' : 'info',
+      tone: e.type === 'training_job_failed' ? 'danger' : e.type.endsWith('failed') || e.type === 'training_job_preempted' ? 'warning' : e.type.endsWith('completed') || e.type === 'artifact_linked' ? 'success' : e.type.endsWith('cancelled') ? 'muted' : routine ? 'routine' : 'info',
       count: 1,
     });
   }
@@ -307,6 +361,15 @@ function describe(e: JobEvent, count: number): string {
       return `${String(d.consecutive_failures ?? '?')} in a row: ${String(d.error ?? '')}`;
     case 'training_job_cancelled':
       return [d.reason, d.final_cost !== undefined ? `final cost ${formatMoney(d.final_cost as number)}` : ''].filter(Boolean).join(' · ');
+    case 'training_job_paused':
+      return `Attempt ${String(d.attempt)} at step ${formatInt(d.step as number)} · ${String(d.reason ?? '')} · ${formatMoney(d.cost_so_far as number)} so far`;
+    case 'training_job_preempted':
+      return `Attempt ${String(d.attempt)}: ${String(d.reason ?? '')} · recovery ${String(d.recovery_count)}` +
+        (d.checkpoint_step !== null && d.checkpoint_step !== undefined ? ` from the checkpoint at step ${formatInt(d.checkpoint_step as number)}` : ' from the start');
+    case 'training_job_resumed':
+      return `Attempt ${String(d.attempt)} from step ${formatInt(d.from_step as number)}${d.after_preemption ? ' (recovery)' : ''}`;
+    case 'training_checkpoint_recorded':
+      return `Step ${formatInt(d.step as number)}, epoch ${String(d.epoch)} · loss ${formatFixed(d.training_loss as number | null, 4)}`;
     case 'training_progress_recorded':
       return `${count} report${count === 1 ? '' : 's'} · latest: ${titleCase(String(d.stage ?? ''))}, ${formatNumber(d.progress as number, 1)}%, ${formatMoney(d.current_cost as number)}`;
     case 'training_metrics_recorded': {
@@ -346,4 +409,10 @@ function HistoryTab({ job }: { job: TrainingJob }) {
       </ol>
     </Card>
   );
+}
+
+/** GPU-seconds as hours and minutes of GPU time. */
+function formatGpuTime(gpuSeconds: number): string {
+  const minutes = Math.round(gpuSeconds / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
 }

@@ -7,7 +7,7 @@ import { useDocumentTitle } from '../lib/hooks';
 import type { Pagination as PageInfo, TrainingJob } from '../lib/types';
 import { Card, EmptyState, PageHeader, Pagination, ProblemAlert, ProgressBar, Skeleton, StatusBadge } from '../components/ui';
 
-const STATUSES = ['queued', 'initializing', 'running', 'completed', 'failed', 'cancelled'];
+const STATUSES = ['queued', 'initializing', 'running', 'paused', 'recovering', 'completed', 'failed', 'cancelled'];
 const PAGE_SIZE = 10;
 
 export function JobsPage() {

@@ -3,20 +3,11 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../lib/api';
 import { formatBytes, formatDateTime, formatDuration, formatFixed, formatInt, formatLearningRate, formatMoney, formatNumber, titleCase } from '../lib/format';
+import { openLink } from '../lib/download';
 import { useDocumentTitle } from '../lib/hooks';
 import type { DownloadLink, ModelArtifact, ModelFile } from '../lib/types';
 import { Card, ConfirmDialog, DefinitionList, LoadError, Notice, PageHeader, ProblemAlert, Skeleton, Spinner, Stars, StatusBadge } from '../components/ui';
 
-/** Starts the browser's download of a signed link (the server answers it as an attachment). */
-function openLink(url: string, fileName: string) {
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.rel = 'noopener';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-}
 
 export function ModelDetailPage() {
   const { id = '' } = useParams();
