@@ -17,7 +17,7 @@ internal static class HttpSurface
     public static WebApplicationBuilder AddHttpSurface(this WebApplicationBuilder builder)
     {
         builder.Services.AddWolverineHttp();
-        builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => Configure(o.SerializerOptions));
+        builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(o => ApiJson.Configure(o.SerializerOptions));
 
         builder.Services.AddOpenApi(o =>
         {
@@ -30,14 +30,6 @@ internal static class HttpSurface
         // Uploads stream to storage and set their own (larger) limit; see RequestBodyLimit for the rest.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBodyLimit.MaxJsonBodyBytes);
         return builder;
-    }
-
-    public static void Configure(JsonSerializerOptions options)
-    {
-        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        options.DictionaryKeyPolicy = null;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
     }
 
     public static WebApplication UseHttpSurface(this WebApplication app)

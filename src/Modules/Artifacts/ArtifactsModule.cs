@@ -18,6 +18,7 @@ public static class ArtifactsModule
             .Validate(o => o.MaxCollectionAttempts > 0 && o.MaxFileBytes > 0 && o.CollectionOverdueAfter > TimeSpan.Zero, "Artifacts limits must be positive.")
             .ValidateOnStart();
         services.AddTransient<ArtifactCollector>();
+        services.AddSingleton<Contracts.IModelCatalog, ModelCatalog>();
         services.AddSingleton<CollectionWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<CollectionWatch>());
 

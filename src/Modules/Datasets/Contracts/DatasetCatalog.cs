@@ -18,6 +18,17 @@ internal sealed class DatasetCatalog(IDocumentStore store) : IDatasetCatalog
                 dataset.TotalTrainingPairs ?? 0, dataset.TotalValidationPairs ?? 0, dataset.TotalTokens ?? 0,
                 dataset.ValidationReport?.BillableTokens ?? 0, dataset.MaxSequenceLength, dataset.File, dataset.DeletedAt is not null);
     }
+
+    public Task<object?> FindViewAsync(Guid userId, Guid datasetId, CancellationToken ct) => DatasetViews.FindAsync(store, userId, datasetId, ct);
+}
+
+internal static class DatasetViews
+{
+    public static async Task<object?> FindAsync(IDocumentStore store, Guid userId, Guid datasetId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        return await session.LoadAsync<Dataset>(datasetId, ct) is { } dataset ? DatasetView.From(dataset) : null;
+    }
 }
 
 /// <summary>Used until a module that trains on datasets registers its own <see cref="IDatasetUsage"/>.</summary>

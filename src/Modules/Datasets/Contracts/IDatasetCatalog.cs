@@ -10,6 +10,9 @@ public interface IDatasetCatalog
 {
     /// <summary>The user's dataset (deleted ones included: jobs that used it still read it), or null.</summary>
     Task<DatasetForTraining?> FindAsync(Guid userId, Guid datasetId, CancellationToken ct);
+
+    /// <summary>The dataset as <c>GET /api/datasets/{id}</c> shows it (for payloads that carry the API's shapes), or null.</summary>
+    Task<object?> FindViewAsync(Guid userId, Guid datasetId, CancellationToken ct);
 }
 
 public sealed record DatasetForTraining(

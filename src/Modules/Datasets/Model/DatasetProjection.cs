@@ -56,6 +56,8 @@ public sealed partial class DatasetProjection : SingleStreamProjection<Dataset, 
 
     public void Apply(DatasetReady e, Dataset dataset) => dataset.UpdatedAt = e.ValidatedAt;
 
+    public void Apply(DatasetFailed e, Dataset dataset) => dataset.UpdatedAt = e.ValidatedAt;
+
     public void Apply(DatasetDeleted e, Dataset dataset)
     {
         dataset.DeletedAt = e.DeletedAt;

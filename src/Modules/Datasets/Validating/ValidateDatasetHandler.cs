@@ -49,7 +49,11 @@ public static class ValidateDatasetHandler
                 new DatasetValidated(dataset.Id, run, outcome, tokenizer, now),
                 new DatasetReady(dataset.Id, dataset.Name, outcome.Statistics.TotalTrainingPairs, outcome.Statistics.TotalTokens, now),
             ]
-            : [new DatasetValidationFailed(dataset.Id, run, outcome, tokenizer, now)];
+            :
+            [
+                new DatasetValidationFailed(dataset.Id, run, outcome, tokenizer, now),
+                new DatasetFailed(dataset.Id, dataset.Name, outcome.TotalErrors, now),
+            ];
 
     private static bool IsPending(Dataset? dataset, int run) =>
         dataset is { Status: DatasetStatus.Validating } && dataset.ValidationRun == run;

@@ -35,6 +35,12 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
         return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
     }
 
+    public async Task<object?> FindViewAsync(Guid userId, Guid jobId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        return await session.LoadAsync<TrainingJob>(jobId, ct) is { } job ? JobView.From(job, clock.GetUtcNow()) : null;
+    }
+
     public async Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));

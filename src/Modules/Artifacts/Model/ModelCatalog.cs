@@ -1,0 +1,15 @@
+using LoraPipeline.Artifacts.Contracts;
+using LoraPipeline.Platform.Identity;
+using Marten;
+
+namespace LoraPipeline.Artifacts.Model;
+
+/// <summary>Answers <see cref="IModelCatalog"/> from the model view, in the user's own tenant.</summary>
+internal sealed class ModelCatalog(IDocumentStore store) : IModelCatalog
+{
+    public async Task<object?> FindViewAsync(Guid userId, Guid modelId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        return await session.LoadAsync<ModelArtifact>(modelId, ct) is { DeletedAt: null } model ? ModelView.From(model) : null;
+    }
+}
