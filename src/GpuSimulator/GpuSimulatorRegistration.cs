@@ -48,6 +48,10 @@ public static class GpuSimulatorRegistration
                 o.Faults.SubmitFailureRate, o.Faults.StatusFailureRate, o.Faults.StatusTimeoutRate,
                 o.Faults.JobFailureRate, o.Faults.LostJobRate, o.Faults.ArtifactFailureRate,
             }.All(r => r is >= 0 and <= 1), "Simulator:Faults rates must be between 0 and 1")
+            .Validate(o => o.PreemptionRate is >= 0 and <= 1, "Simulator:PreemptionRate must be between 0 and 1")
+            .Validate(o => o.RestartSeconds >= 0 && double.IsFinite(o.RestartSeconds), "Simulator:RestartSeconds must not be negative")
+            .Validate(o => o.CheckpointEvery >= 0, "Simulator:CheckpointEvery must not be negative")
+            .Validate(o => o.CallbackSignature is CallbackSignatures.V1 or CallbackSignatures.V2, "Simulator:CallbackSignature must be v1 or v2")
             .Validate(o => o.Faults.ArtifactFailuresPerFile >= 0, "Simulator:Faults:ArtifactFailuresPerFile must not be negative")
             .ValidateOnStart();
 
