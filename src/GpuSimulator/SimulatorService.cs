@@ -117,6 +117,9 @@ internal sealed class SimulatorService(
             GpuThroughput = settings.GpuThroughput[gpu.GpuType!],
             FailAtStep = JobSimulation.ChooseFailureStep(jobId, faults.JobFailureRate, totalSteps),
             Lost = JobSimulation.ChooseLost(jobId, faults.LostJobRate),
+            PreemptAtStep = JobSimulation.ChoosePreemptionStep(jobId, settings.PreemptionRate, totalSteps),
+            RestartSeconds = settings.RestartSeconds,
+            CheckpointEvery = settings.CheckpointEvery,
         };
 
         var inserted = await store.TryInsertAsync(record, _instanceId, cancellationToken);
