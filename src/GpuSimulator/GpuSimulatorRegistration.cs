@@ -68,9 +68,9 @@ public static class GpuSimulatorRegistration
     }
 
     /// <summary>
-    /// Maps the cluster contract under <paramref name="prefix"/>: <c>POST training/submit</c>,
-    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>GET training/artifacts/{id}</c>,
-    /// <c>GET training/artifacts/{id}/files/{name}</c> and <c>GET health</c>. Anonymous for ASP.NET Core; the
+    /// Maps the cluster contract (v2) under <paramref name="prefix"/>: <c>POST training/submit</c>,
+    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>GET training/artifacts/{id}[?checkpoint=STEP]</c>,
+    /// <c>GET training/artifacts/{id}/files/{name}[?checkpoint=STEP]</c> and <c>GET health</c>. Anonymous for ASP.NET Core; the
     /// endpoints check <c>Authorization: Bearer {Simulator:ApiKey}</c> themselves.
     /// </summary>
     public static IEndpointRouteBuilder MapGpuClusterSimulator(this IEndpointRouteBuilder app, string prefix = "/gpu-sim")
@@ -96,14 +96,24 @@ public static class GpuSimulatorRegistration
         root.MapGet("/health", () => Results.Json(new { status = "ok" }, SimulatorJson.Options));
 
         // artifact downloads: bearer key, or the token of a download_url (which works like a pre-signed URL)
+        // (a checkpoint's file has ?checkpoint=STEP, which its token covers too)
         root.MapMethods("/training/artifacts/{externalJobId}/files/{name}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string externalJobId, string name) =>
         {
             var key = Options(context).ApiKey;
+            var checkpointText = context.Request.Query["checkpoint"].ToString();
+            var checkpoint = checkpointText.Length > 0 ? SimulatorService.TryParseStep(checkpointText) : null;
+            var malformed = checkpointText.Length > 0 && checkpoint is null;
             var token = context.Request.Query["token"].ToString();
-            var tokenValid = token.Length > 0 && FixedTimeEquals(token, SimulatorService.DownloadToken(key, externalJobId, name));
-            return tokenValid || IsAuthorized(context, key)
-                ? Service(context).ArtifactFileAsync(context, externalJobId, name)
-                : Task.FromResult(Unauthorized(context));
+            var tokenValid = token.Length > 0 && !malformed
+                && FixedTimeEquals(token, SimulatorService.DownloadToken(key, externalJobId, name, checkpoint));
+            if (!tokenValid && !IsAuthorized(context, key))
+            {
+                return Task.FromResult(Unauthorized(context));
+            }
+
+            return malformed
+                ? Task.FromResult(Results.Json(new ErrorResponse("checkpoint must be a step number"), SimulatorJson.Options, statusCode: StatusCodes.Status400BadRequest))
+                : Service(context).ArtifactFileAsync(context, externalJobId, name, checkpoint);
         });
 
         var api = root.MapGroup("/training").AddEndpointFilter(async (invocation, next) =>
