@@ -78,6 +78,10 @@ internal sealed record ErrorResponse(string Error);
 
 internal sealed record CancelResponse(string Status);
 
+internal sealed record PauseResponse(string Status);
+
+internal sealed record ResumeResponse(string Status, int Attempt, int FromStep);
+
 internal sealed record MetricPoint
 {
     public int Step { get; init; }

@@ -69,7 +69,8 @@ public static class GpuSimulatorRegistration
 
     /// <summary>
     /// Maps the cluster contract (v2) under <paramref name="prefix"/>: <c>POST training/submit</c>,
-    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>GET training/artifacts/{id}[?checkpoint=STEP]</c>,
+    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>POST training/pause/{id}</c>,
+    /// <c>POST training/resume/{id}</c>, <c>GET training/artifacts/{id}[?checkpoint=STEP]</c>,
     /// <c>GET training/artifacts/{id}/files/{name}[?checkpoint=STEP]</c> and <c>GET health</c>. Anonymous for ASP.NET Core; the
     /// endpoints check <c>Authorization: Bearer {Simulator:ApiKey}</c> themselves.
     /// </summary>
@@ -122,6 +123,8 @@ public static class GpuSimulatorRegistration
         api.MapPost("/submit", (Delegate)((HttpContext context) => Service(context).SubmitAsync(context, normalized)));
         api.MapGet("/status/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).StatusAsync(context, externalJobId));
         api.MapPost("/cancel/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).CancelAsync(context, externalJobId));
+        api.MapPost("/pause/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).PauseAsync(context, externalJobId));
+        api.MapPost("/resume/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).ResumeAsync(context, externalJobId));
         api.MapGet("/artifacts/{externalJobId}", (HttpContext context, string externalJobId) =>
             Service(context).ArtifactsAsync(context, externalJobId, normalized));
         return app;

@@ -310,10 +310,81 @@ internal sealed class SimulatorService(
         {
             job = await store.CancelAsync(externalJobId, now, cancellationToken) ?? job;
             snapshot = new JobSimulation(job).SnapshotAt(now);
+            callbacks.Changed(job);
             logger.LogInformation("GPU simulator: job {ExternalJobId} cancelled at step {Step}", externalJobId, snapshot.CurrentStep);
         }
 
         return Results.Json(new CancelResponse(snapshot.Status), SimulatorJson.Options);
+    }
+
+    // ---------------- pause / resume ----------------
+
+    /// <summary>Pause: a running job saves a checkpoint of its last completed step and releases its GPUs.</summary>
+    public Task<IResult> PauseAsync(HttpContext context, string externalJobId) =>
+        LifecycleCallAsync(context, externalJobId, (job, at) =>
+        {
+            var snapshot = new JobSimulation(job).SnapshotAt(at);
+            return snapshot.Lost
+                ? (null, NotFound())
+                : snapshot.Status switch
+                {
+                    JobStatuses.Running => (new LifecycleCall(LifecycleCall.Pause, at), Results.Json(new PauseResponse(JobStatuses.Paused), SimulatorJson.Options)),
+                    JobStatuses.Paused => (null, Results.Json(new PauseResponse(JobStatuses.Paused), SimulatorJson.Options)),
+                    _ => (null, Error(StatusCodes.Status409Conflict, $"job is {snapshot.Status}: only a running job can be paused")),
+                };
+        });
+
+    /// <summary>Resume: a paused or recovering job starts its next attempt from its latest checkpoint.</summary>
+    public Task<IResult> ResumeAsync(HttpContext context, string externalJobId) =>
+        LifecycleCallAsync(context, externalJobId, (job, at) =>
+        {
+            var snapshot = new JobSimulation(job).SnapshotAt(at);
+            if (snapshot.Lost)
+            {
+                return (null, NotFound());
+            }
+
+            if (snapshot.IsTerminal)
+            {
+                return (null, Error(StatusCodes.Status409Conflict, $"job is {snapshot.Status}: an ended job cannot be resumed"));
+            }
+
+            LifecycleCall? call = null;
+            if (snapshot.Status is JobStatuses.Paused or JobStatuses.Recovering)
+            {
+                call = new LifecycleCall(LifecycleCall.Resume, at);
+                snapshot = new JobSimulation(job with { LifecycleCalls = [.. job.LifecycleCalls, call] }).SnapshotAt(at);
+            }
+
+            // already running (or not yet started): nothing to do, the answer describes the current attempt
+            var attempt = snapshot.Attempts.Count > 0 ? snapshot.Attempts[^1] : null;
+            return (call, Results.Json(new ResumeResponse(snapshot.Status, snapshot.Attempt, attempt?.FromStep ?? 0), SimulatorJson.Options));
+        });
+
+    private async Task<IResult> LifecycleCallAsync(
+        HttpContext context, string externalJobId, Func<JobRecord, DateTimeOffset, (LifecycleCall? Call, IResult Answer)> decide)
+    {
+        LifecycleCall? recorded = null;
+        var outcome = await store.DecideLifecycleCallAsync(externalJobId, StatusBuilder.Now(clock), (job, at) =>
+        {
+            var (call, answer) = decide(job, at);
+            recorded = call;
+            return (call, answer);
+        }, context.RequestAborted);
+        if (outcome is not { } decided)
+        {
+            return NotFound();
+        }
+
+        if (recorded is not null)
+        {
+            callbacks.Changed(decided.Job);
+            var snapshot = new JobSimulation(decided.Job).SnapshotAt(recorded.At);
+            logger.LogInformation("GPU simulator: job {ExternalJobId} {Action} at step {Step}: now {Status}, attempt {Attempt}",
+                externalJobId, recorded.Action, snapshot.CurrentStep, snapshot.Status, snapshot.Attempt);
+        }
+
+        return decided.Result;
     }
 
     // ---------------- artifacts ----------------
