@@ -78,6 +78,10 @@ internal sealed record ErrorResponse(string Error);
 
 internal sealed record CancelResponse(string Status);
 
+internal sealed record PauseResponse(string Status);
+
+internal sealed record ResumeResponse(string Status, int Attempt, int FromStep);
+
 internal sealed record MetricPoint
 {
     public int Step { get; init; }
@@ -126,7 +130,25 @@ internal sealed record StatusResponse
     public MetricPoint? Metrics { get; init; }
 
     public required IReadOnlyList<MetricPoint> MetricsHistory { get; init; }
+
+    // ---- contract v2 ----
+
+    public int Attempt { get; init; }
+
+    public int RecoveryCount { get; init; }
+
+    public double GpuSeconds { get; init; }
+
+    public required IReadOnlyList<AttemptInfo> Attempts { get; init; }
+
+    public required IReadOnlyList<CheckpointInfo> Checkpoints { get; init; }
 }
+
+internal sealed record AttemptInfo(
+    int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double GpuSeconds, string Outcome, int FromStep);
+
+internal sealed record CheckpointInfo(
+    int Step, int Epoch, DateTimeOffset CreatedAt, double TrainingLoss, double? ValidationLoss, IReadOnlyList<string> Files);
 
 internal sealed record ArtifactFileInfo(string Name, long Size, string Sha256, string DownloadUrl);
 

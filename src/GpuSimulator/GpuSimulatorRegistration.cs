@@ -48,6 +48,10 @@ public static class GpuSimulatorRegistration
                 o.Faults.SubmitFailureRate, o.Faults.StatusFailureRate, o.Faults.StatusTimeoutRate,
                 o.Faults.JobFailureRate, o.Faults.LostJobRate, o.Faults.ArtifactFailureRate,
             }.All(r => r is >= 0 and <= 1), "Simulator:Faults rates must be between 0 and 1")
+            .Validate(o => o.PreemptionRate is >= 0 and <= 1, "Simulator:PreemptionRate must be between 0 and 1")
+            .Validate(o => o.RestartSeconds >= 0 && double.IsFinite(o.RestartSeconds), "Simulator:RestartSeconds must not be negative")
+            .Validate(o => o.CheckpointEvery >= 0, "Simulator:CheckpointEvery must not be negative")
+            .Validate(o => o.CallbackSignature is CallbackSignatures.V1 or CallbackSignatures.V2, "Simulator:CallbackSignature must be v1 or v2")
             .Validate(o => o.Faults.ArtifactFailuresPerFile >= 0, "Simulator:Faults:ArtifactFailuresPerFile must not be negative")
             .ValidateOnStart();
 
@@ -64,9 +68,10 @@ public static class GpuSimulatorRegistration
     }
 
     /// <summary>
-    /// Maps the cluster contract under <paramref name="prefix"/>: <c>POST training/submit</c>,
-    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>GET training/artifacts/{id}</c>,
-    /// <c>GET training/artifacts/{id}/files/{name}</c> and <c>GET health</c>. Anonymous for ASP.NET Core; the
+    /// Maps the cluster contract (v2) under <paramref name="prefix"/>: <c>POST training/submit</c>,
+    /// <c>GET training/status/{id}</c>, <c>POST training/cancel/{id}</c>, <c>POST training/pause/{id}</c>,
+    /// <c>POST training/resume/{id}</c>, <c>GET training/artifacts/{id}[?checkpoint=STEP]</c>,
+    /// <c>GET training/artifacts/{id}/files/{name}[?checkpoint=STEP]</c> and <c>GET health</c>. Anonymous for ASP.NET Core; the
     /// endpoints check <c>Authorization: Bearer {Simulator:ApiKey}</c> themselves.
     /// </summary>
     public static IEndpointRouteBuilder MapGpuClusterSimulator(this IEndpointRouteBuilder app, string prefix = "/gpu-sim")
@@ -92,14 +97,24 @@ public static class GpuSimulatorRegistration
         root.MapGet("/health", () => Results.Json(new { status = "ok" }, SimulatorJson.Options));
 
         // artifact downloads: bearer key, or the token of a download_url (which works like a pre-signed URL)
+        // (a checkpoint's file has ?checkpoint=STEP, which its token covers too)
         root.MapMethods("/training/artifacts/{externalJobId}/files/{name}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string externalJobId, string name) =>
         {
             var key = Options(context).ApiKey;
+            var checkpointText = context.Request.Query["checkpoint"].ToString();
+            var checkpoint = checkpointText.Length > 0 ? SimulatorService.TryParseStep(checkpointText) : null;
+            var malformed = checkpointText.Length > 0 && checkpoint is null;
             var token = context.Request.Query["token"].ToString();
-            var tokenValid = token.Length > 0 && FixedTimeEquals(token, SimulatorService.DownloadToken(key, externalJobId, name));
-            return tokenValid || IsAuthorized(context, key)
-                ? Service(context).ArtifactFileAsync(context, externalJobId, name)
-                : Task.FromResult(Unauthorized(context));
+            var tokenValid = token.Length > 0 && !malformed
+                && FixedTimeEquals(token, SimulatorService.DownloadToken(key, externalJobId, name, checkpoint));
+            if (!tokenValid && !IsAuthorized(context, key))
+            {
+                return Task.FromResult(Unauthorized(context));
+            }
+
+            return malformed
+                ? Task.FromResult(Results.Json(new ErrorResponse("checkpoint must be a step number"), SimulatorJson.Options, statusCode: StatusCodes.Status400BadRequest))
+                : Service(context).ArtifactFileAsync(context, externalJobId, name, checkpoint);
         });
 
         var api = root.MapGroup("/training").AddEndpointFilter(async (invocation, next) =>
@@ -108,6 +123,8 @@ public static class GpuSimulatorRegistration
         api.MapPost("/submit", (Delegate)((HttpContext context) => Service(context).SubmitAsync(context, normalized)));
         api.MapGet("/status/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).StatusAsync(context, externalJobId));
         api.MapPost("/cancel/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).CancelAsync(context, externalJobId));
+        api.MapPost("/pause/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).PauseAsync(context, externalJobId));
+        api.MapPost("/resume/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).ResumeAsync(context, externalJobId));
         api.MapGet("/artifacts/{externalJobId}", (HttpContext context, string externalJobId) =>
             Service(context).ArtifactsAsync(context, externalJobId, normalized));
         return app;

@@ -39,10 +39,35 @@ internal sealed record JobRecord
     /// <summary>Whether the cluster forgets the job once it starts running (fault injection).</summary>
     public bool Lost { get; init; }
 
+    /// <summary>
+    /// Step during which the cluster preempts the job's first attempt (fault injection, <see cref="SimulatorOptions.PreemptionRate"/>),
+    /// or null. Decided at acceptance, deterministic by job id.
+    /// </summary>
+    public int? PreemptAtStep { get; init; }
+
+    /// <summary>Simulated seconds a restarted attempt spends initializing before it trains (copied at acceptance).</summary>
+    public double RestartSeconds { get; init; } = SimulatorOptions.DefaultRestartSeconds;
+
+    /// <summary>Periodic checkpoint interval in steps as configured at acceptance; 0 means a quarter of the run's steps.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>The pause and resume calls that took effect, with their real instants, oldest first.</summary>
+    public IReadOnlyList<LifecycleCall> LifecycleCalls { get; init; } = [];
+
     public DateTimeOffset? CancelledAt { get; init; }
 
     public int SubmitCalls { get; init; } = 1;
 
     /// <summary>Cached artifact manifest (JSON), filled the first time the artifacts are listed.</summary>
     public string? ArtifactManifest { get; init; }
+
+    /// <summary>Cached checkpoint manifests (JSON object: step -> manifest), filled the first time a checkpoint is listed.</summary>
+    public string? CheckpointManifests { get; init; }
+}
+
+/// <summary>A pause or resume call that took effect, at its real instant.</summary>
+internal sealed record LifecycleCall(string Action, DateTimeOffset At)
+{
+    public const string Pause = "pause";
+    public const string Resume = "resume";
 }

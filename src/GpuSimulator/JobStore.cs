@@ -16,7 +16,10 @@ internal sealed partial class JobStore : IAsyncDisposable
     private const string Columns =
         "external_job_id, job_id, idempotency_key, submitted_at, dataset_url, callback_url, hyperparameters, gpu_config, "
         + "train_examples, validation_examples, dataset_bytes, time_scale, gpu_throughput, fail_at_step, lost, cancelled_at, "
-        + "submit_calls, artifact_manifest";
+        + "submit_calls, artifact_manifest, preempt_at_step, restart_seconds, checkpoint_every, lifecycle_calls, checkpoint_manifests";
+
+    // a raw interpolated string cannot hold braces next to each other; the literal goes in as a value
+    private const string EmptyJsonObject = "'{}'::jsonb";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _table;
@@ -95,6 +98,12 @@ internal sealed partial class JobStore : IAsyncDisposable
                     accepted_by         text not null,
                     artifact_manifest   jsonb null
                 );
+                -- contract v2: tables created by an older simulator gain these columns in place
+                alter table {_table} add column if not exists preempt_at_step integer null;
+                alter table {_table} add column if not exists restart_seconds double precision not null default {SimulatorOptions.DefaultRestartSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)};
+                alter table {_table} add column if not exists checkpoint_every integer not null default 0;
+                alter table {_table} add column if not exists lifecycle_calls jsonb not null default '[]'::jsonb;
+                alter table {_table} add column if not exists checkpoint_manifests jsonb not null default {EmptyJsonObject};
                 create table if not exists {_faultsTable} (
                     kind     text primary key,
                     injected bigint not null
@@ -147,10 +156,10 @@ internal sealed partial class JobStore : IAsyncDisposable
         await using var command = _dataSource.CreateCommand($"""
             insert into {_table} (external_job_id, job_id, idempotency_key, submitted_at, dataset_url, callback_url,
                 hyperparameters, gpu_config, train_examples, validation_examples, dataset_bytes, time_scale,
-                gpu_throughput, fail_at_step, lost, submit_calls, accepted_by)
+                gpu_throughput, fail_at_step, lost, submit_calls, accepted_by, preempt_at_step, restart_seconds, checkpoint_every)
             values (@external_job_id, @job_id, @idempotency_key, @submitted_at, @dataset_url, @callback_url,
                 @hyperparameters, @gpu_config, @train_examples, @validation_examples, @dataset_bytes, @time_scale,
-                @gpu_throughput, @fail_at_step, @lost, 1, @accepted_by)
+                @gpu_throughput, @fail_at_step, @lost, 1, @accepted_by, @preempt_at_step, @restart_seconds, @checkpoint_every)
             on conflict do nothing
             returning {Columns}
             """);
@@ -171,6 +180,9 @@ internal sealed partial class JobStore : IAsyncDisposable
         p.AddWithValue("fail_at_step", NpgsqlDbType.Integer, (object?)job.FailAtStep ?? DBNull.Value);
         p.AddWithValue("lost", job.Lost);
         p.AddWithValue("accepted_by", acceptedBy);
+        p.AddWithValue("preempt_at_step", NpgsqlDbType.Integer, (object?)job.PreemptAtStep ?? DBNull.Value);
+        p.AddWithValue("restart_seconds", job.RestartSeconds);
+        p.AddWithValue("checkpoint_every", job.CheckpointEvery);
         return await ReadSingleAsync(command, cancellationToken);
     }
 
@@ -200,6 +212,59 @@ internal sealed partial class JobStore : IAsyncDisposable
         }
 
         return await GetAsync(externalJobId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decides on a pause or resume under the row's lock, so concurrent calls (in any process) are decided one
+    /// after the other against the state the previous one left. <paramref name="decide"/> gets the row and the
+    /// instant of the call (now, or the last recorded call's instant when this process's clock is behind it)
+    /// and returns the call to record (or null) with its answer. Returns null when there is no such job.
+    /// </summary>
+    public async Task<(JobRecord Job, T Result)?> DecideLifecycleCallAsync<T>(
+        string externalJobId, DateTimeOffset now, Func<JobRecord, DateTimeOffset, (LifecycleCall? Call, T Result)> decide,
+        CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        JobRecord? job;
+        await using (var select = new NpgsqlCommand($"select {Columns} from {_table} where external_job_id = @id for update", connection, transaction))
+        {
+            select.Parameters.AddWithValue("id", externalJobId);
+            job = await ReadSingleAsync(select, cancellationToken);
+        }
+
+        if (job is null)
+        {
+            return null;
+        }
+
+        var at = job.LifecycleCalls.Count > 0 && job.LifecycleCalls[^1].At > now ? job.LifecycleCalls[^1].At : now;
+        var (call, result) = decide(job, at);
+        if (call is not null)
+        {
+            job = job with { LifecycleCalls = [.. job.LifecycleCalls, call] };
+            await using var update = new NpgsqlCommand($"update {_table} set lifecycle_calls = @calls where external_job_id = @id", connection, transaction);
+            update.Parameters.AddWithValue("id", externalJobId);
+            update.Parameters.AddWithValue("calls", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(job.LifecycleCalls, SimulatorJson.Options));
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (job, result);
+    }
+
+    public async Task SaveCheckpointManifestAsync(string externalJobId, int step, string manifestJson, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand($"""
+            update {_table} set checkpoint_manifests = checkpoint_manifests || jsonb_build_object(@step, @manifest)
+            where external_job_id = @id and not checkpoint_manifests ? @step
+            """);
+        command.Parameters.AddWithValue("id", externalJobId);
+        command.Parameters.AddWithValue("step", NpgsqlDbType.Text, step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("manifest", NpgsqlDbType.Jsonb, manifestJson);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task SaveArtifactManifestAsync(string externalJobId, string manifestJson, CancellationToken cancellationToken)
@@ -240,6 +305,11 @@ internal sealed partial class JobStore : IAsyncDisposable
             CancelledAt = reader.IsDBNull(15) ? null : ToOffset(reader.GetDateTime(15)),
             SubmitCalls = reader.GetInt32(16),
             ArtifactManifest = reader.IsDBNull(17) ? null : reader.GetString(17),
+            PreemptAtStep = reader.IsDBNull(18) ? null : reader.GetInt32(18),
+            RestartSeconds = reader.GetDouble(19),
+            CheckpointEvery = reader.GetInt32(20),
+            LifecycleCalls = JsonSerializer.Deserialize<List<LifecycleCall>>(reader.GetString(21), SimulatorJson.Options) ?? [],
+            CheckpointManifests = reader.GetString(22),
         };
     }
 

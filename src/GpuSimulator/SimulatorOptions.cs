@@ -8,6 +8,8 @@ public sealed class SimulatorOptions
 {
     public const string SectionName = "Simulator";
 
+    public const double DefaultRestartSeconds = 120;
+
     /// <summary>PostgreSQL connection string; when empty, <c>ConnectionStrings:Postgres</c> is used.</summary>
     public string? ConnectionString { get; set; }
 
@@ -47,6 +49,25 @@ public sealed class SimulatorOptions
     /// <summary>Path prefix of the standalone simulator; empty maps the contract at the root.</summary>
     public string PathPrefix { get; set; } = "";
 
+    /// <summary>
+    /// Fraction of jobs (deterministic by job id, decided at acceptance) whose first attempt the cluster preempts
+    /// once, during a step between 25% and 75% of the run; the job then waits in <c>recovering</c> for a resume.
+    /// </summary>
+    public double PreemptionRate { get; set; }
+
+    /// <summary>Simulated seconds a resumed job spends initializing (loading the model and its checkpoint) before it trains again.</summary>
+    public double RestartSeconds { get; set; } = DefaultRestartSeconds;
+
+    /// <summary>A checkpoint is saved every this many steps; 0 means a quarter of the run's steps (at least 1).</summary>
+    public int CheckpointEvery { get; set; }
+
+    /// <summary>
+    /// Scheme of the callbacks' <c>X-Cluster-Signature</c>: <c>v2</c> (contract v2, the default:
+    /// <c>v2=hex(HMAC(secret, "{timestamp}.POST.{path}.{body}"))</c>) or <c>v1</c> (the former
+    /// <c>sha256=hex(HMAC(secret, "{timestamp}.{body}"))</c>, for a platform that does not verify v2 yet).
+    /// </summary>
+    public string CallbackSignature { get; set; } = CallbackSignatures.V2;
+
     /// <summary>Fault injection, all off by default.</summary>
     public SimulatorFaultOptions Faults { get; set; } = new();
 }
@@ -80,4 +101,11 @@ public sealed class SimulatorFaultOptions
 
     /// <summary>The first this many downloads of each artifact file answer 503 (deterministic, counted per process).</summary>
     public int ArtifactFailuresPerFile { get; set; }
+}
+
+/// <summary>The values of <see cref="SimulatorOptions.CallbackSignature"/>.</summary>
+internal static class CallbackSignatures
+{
+    public const string V1 = "v1";
+    public const string V2 = "v2";
 }

@@ -117,6 +117,9 @@ internal sealed class SimulatorService(
             GpuThroughput = settings.GpuThroughput[gpu.GpuType!],
             FailAtStep = JobSimulation.ChooseFailureStep(jobId, faults.JobFailureRate, totalSteps),
             Lost = JobSimulation.ChooseLost(jobId, faults.LostJobRate),
+            PreemptAtStep = JobSimulation.ChoosePreemptionStep(jobId, settings.PreemptionRate, totalSteps),
+            RestartSeconds = settings.RestartSeconds,
+            CheckpointEvery = settings.CheckpointEvery,
         };
 
         var inserted = await store.TryInsertAsync(record, _instanceId, cancellationToken);
@@ -307,10 +310,81 @@ internal sealed class SimulatorService(
         {
             job = await store.CancelAsync(externalJobId, now, cancellationToken) ?? job;
             snapshot = new JobSimulation(job).SnapshotAt(now);
+            callbacks.Changed(job);
             logger.LogInformation("GPU simulator: job {ExternalJobId} cancelled at step {Step}", externalJobId, snapshot.CurrentStep);
         }
 
         return Results.Json(new CancelResponse(snapshot.Status), SimulatorJson.Options);
+    }
+
+    // ---------------- pause / resume ----------------
+
+    /// <summary>Pause: a running job saves a checkpoint of its last completed step and releases its GPUs.</summary>
+    public Task<IResult> PauseAsync(HttpContext context, string externalJobId) =>
+        LifecycleCallAsync(context, externalJobId, (job, at) =>
+        {
+            var snapshot = new JobSimulation(job).SnapshotAt(at);
+            return snapshot.Lost
+                ? (null, NotFound())
+                : snapshot.Status switch
+                {
+                    JobStatuses.Running => (new LifecycleCall(LifecycleCall.Pause, at), Results.Json(new PauseResponse(JobStatuses.Paused), SimulatorJson.Options)),
+                    JobStatuses.Paused => (null, Results.Json(new PauseResponse(JobStatuses.Paused), SimulatorJson.Options)),
+                    _ => (null, Error(StatusCodes.Status409Conflict, $"job is {snapshot.Status}: only a running job can be paused")),
+                };
+        });
+
+    /// <summary>Resume: a paused or recovering job starts its next attempt from its latest checkpoint.</summary>
+    public Task<IResult> ResumeAsync(HttpContext context, string externalJobId) =>
+        LifecycleCallAsync(context, externalJobId, (job, at) =>
+        {
+            var snapshot = new JobSimulation(job).SnapshotAt(at);
+            if (snapshot.Lost)
+            {
+                return (null, NotFound());
+            }
+
+            if (snapshot.IsTerminal)
+            {
+                return (null, Error(StatusCodes.Status409Conflict, $"job is {snapshot.Status}: an ended job cannot be resumed"));
+            }
+
+            LifecycleCall? call = null;
+            if (snapshot.Status is JobStatuses.Paused or JobStatuses.Recovering)
+            {
+                call = new LifecycleCall(LifecycleCall.Resume, at);
+                snapshot = new JobSimulation(job with { LifecycleCalls = [.. job.LifecycleCalls, call] }).SnapshotAt(at);
+            }
+
+            // already running (or not yet started): nothing to do, the answer describes the current attempt
+            var attempt = snapshot.Attempts.Count > 0 ? snapshot.Attempts[^1] : null;
+            return (call, Results.Json(new ResumeResponse(snapshot.Status, snapshot.Attempt, attempt?.FromStep ?? 0), SimulatorJson.Options));
+        });
+
+    private async Task<IResult> LifecycleCallAsync(
+        HttpContext context, string externalJobId, Func<JobRecord, DateTimeOffset, (LifecycleCall? Call, IResult Answer)> decide)
+    {
+        LifecycleCall? recorded = null;
+        var outcome = await store.DecideLifecycleCallAsync(externalJobId, StatusBuilder.Now(clock), (job, at) =>
+        {
+            var (call, answer) = decide(job, at);
+            recorded = call;
+            return (call, answer);
+        }, context.RequestAborted);
+        if (outcome is not { } decided)
+        {
+            return NotFound();
+        }
+
+        if (recorded is not null)
+        {
+            callbacks.Changed(decided.Job);
+            var snapshot = new JobSimulation(decided.Job).SnapshotAt(recorded.At);
+            logger.LogInformation("GPU simulator: job {ExternalJobId} {Action} at step {Step}: now {Status}, attempt {Attempt}",
+                externalJobId, recorded.Action, snapshot.CurrentStep, snapshot.Status, snapshot.Attempt);
+        }
+
+        return decided.Result;
     }
 
     // ---------------- artifacts ----------------
@@ -318,6 +392,14 @@ internal sealed class SimulatorService(
     public async Task<IResult> ArtifactsAsync(HttpContext context, string externalJobId, string prefix)
     {
         var cancellationToken = context.RequestAborted;
+        var checkpointText = context.Request.Query["checkpoint"].ToString();
+        if (checkpointText.Length > 0)
+        {
+            return TryParseStep(checkpointText) is { } step
+                ? await CheckpointArtifactsAsync(context, externalJobId, step, prefix)
+                : Error(StatusCodes.Status400BadRequest, "checkpoint must be a step number");
+        }
+
         var (job, simulation, problem) = await CompletedJobAsync(externalJobId, cancellationToken);
         if (problem is not null)
         {
@@ -326,12 +408,33 @@ internal sealed class SimulatorService(
 
         var artifacts = new ArtifactSet(job!, simulation!);
         var manifest = await ManifestAsync(job!, artifacts, cancellationToken);
+        return Listing(context, externalJobId, prefix, checkpoint: null, manifest, artifacts);
+    }
+
+    private async Task<IResult> CheckpointArtifactsAsync(HttpContext context, string externalJobId, int step, string prefix)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (job, simulation, checkpoint, problem) = await CheckpointAsync(externalJobId, step, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var artifacts = new ArtifactSet(job!, simulation!, checkpoint);
+        var manifest = await CheckpointManifestAsync(job!, step, artifacts, cancellationToken);
+        return Listing(context, externalJobId, prefix, step, manifest, artifacts);
+    }
+
+    private IResult Listing(
+        HttpContext context, string externalJobId, string prefix, int? checkpoint, IReadOnlyList<ArtifactManifestEntry> manifest, ArtifactSet artifacts)
+    {
         var request = context.Request;
         var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}/training/artifacts/{Uri.EscapeDataString(externalJobId)}/files/";
+        var query = checkpoint is { } step ? $"checkpoint={step.ToString(CultureInfo.InvariantCulture)}&" : "";
         var key = options.CurrentValue.ApiKey;
         var files = manifest
             .Select(m => new ArtifactFileInfo(m.Name, m.Size, m.Sha256,
-                $"{baseUrl}{Uri.EscapeDataString(m.Name)}?token={DownloadToken(key, externalJobId, m.Name)}"))
+                $"{baseUrl}{Uri.EscapeDataString(m.Name)}?{query}token={DownloadToken(key, externalJobId, m.Name, checkpoint)}"))
             .ToList();
         var response = new ArtifactsResponse(
             files,
@@ -340,43 +443,85 @@ internal sealed class SimulatorService(
         return Results.Json(response, SimulatorJson.Options);
     }
 
-    public async Task<IResult> ArtifactFileAsync(HttpContext context, string externalJobId, string name)
+    /// <summary>A checkpoint step from a query string: a non-negative integer, or null.</summary>
+    internal static int? TryParseStep(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : null;
+
+    public async Task<IResult> ArtifactFileAsync(HttpContext context, string externalJobId, string name, int? checkpoint)
     {
         var cancellationToken = context.RequestAborted;
-        var (job, simulation, problem) = await CompletedJobAsync(externalJobId, cancellationToken);
-        if (problem is not null)
+        JobRecord job;
+        ArtifactSet artifacts;
+        DateTimeOffset? lastModified;
+        string? knownSha256 = null;
+        if (checkpoint is { } step)
         {
-            return problem;
+            var (found, simulation, saved, problem) = await CheckpointAsync(externalJobId, step, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            (job, artifacts, lastModified) = (found!, new ArtifactSet(found!, simulation!, saved), saved!.CreatedAt);
+            knownSha256 = CheckpointManifestFromRow(job, step)?.FirstOrDefault(m => m.Name == name)?.Sha256;
+        }
+        else
+        {
+            var (found, simulation, problem) = await CompletedJobAsync(externalJobId, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            (job, artifacts, lastModified) = (found!, new ArtifactSet(found!, simulation!), simulation!.EndState().CompletedAt);
+            if (job.ArtifactManifest is not null)
+            {
+                knownSha256 = ParseManifest(job.ArtifactManifest).FirstOrDefault(m => m.Name == name)?.Sha256;
+            }
         }
 
-        var file = new ArtifactSet(job!, simulation!).Find(name);
+        var file = artifacts.Find(name);
         if (file is null)
         {
             return Error(StatusCodes.Status404NotFound, $"artifact file '{name}' not found");
         }
 
         var faults = options.CurrentValue.Faults;
+        var fileKey = checkpoint is { } s ? $"{externalJobId}/checkpoint-{s.ToString(CultureInfo.InvariantCulture)}/{name}" : $"{externalJobId}/{name}";
         var failFirst = faults.ArtifactFailuresPerFile > 0
-            && _downloads.AddOrUpdate($"{externalJobId}/{name}", 1, (_, n) => n + 1) <= faults.ArtifactFailuresPerFile;
+            && _downloads.AddOrUpdate(fileKey, 1, (_, n) => n + 1) <= faults.ArtifactFailuresPerFile;
         if (await InjectAsync("artifact_failure", failFirst ? 1 : faults.ArtifactFailureRate, cancellationToken))
         {
             context.Response.Headers.RetryAfter = "1";
             return Error(StatusCodes.Status503ServiceUnavailable, "artifact storage temporarily unavailable (injected fault)");
         }
 
-        EntityTagHeaderValue? etag = null;
-        if (job!.ArtifactManifest is not null)
+        var etag = knownSha256 is null ? null : new EntityTagHeaderValue($"\"{knownSha256}\"");
+        return Results.Stream(file.OpenRead(), file.ContentType, fileDownloadName: name, lastModified: lastModified,
+            entityTag: etag, enableRangeProcessing: true);
+    }
+
+    /// <summary>A kept checkpoint of a known job, at this instant; 404 for an unknown (or lost) job or step.</summary>
+    private async Task<(JobRecord? Job, JobSimulation? Simulation, SavedCheckpoint? Checkpoint, IResult? Problem)> CheckpointAsync(
+        string externalJobId, int step, CancellationToken cancellationToken)
+    {
+        var job = await store.GetAsync(externalJobId, cancellationToken);
+        if (job is null)
         {
-            var entry = ParseManifest(job.ArtifactManifest).FirstOrDefault(m => m.Name == name);
-            if (entry is not null)
-            {
-                etag = new EntityTagHeaderValue($"\"{entry.Sha256}\"");
-            }
+            return (null, null, null, NotFound());
         }
 
-        var completedAt = simulation!.EndState().CompletedAt;
-        return Results.Stream(file.OpenRead(), file.ContentType, fileDownloadName: name, lastModified: completedAt,
-            entityTag: etag, enableRangeProcessing: true);
+        var simulation = new JobSimulation(job);
+        var snapshot = simulation.SnapshotAt(StatusBuilder.Now(clock));
+        if (snapshot.Lost)
+        {
+            return (null, null, null, NotFound());
+        }
+
+        var checkpoint = snapshot.Checkpoints.FirstOrDefault(c => c.Step == step);
+        return checkpoint is null
+            ? (null, null, null, Error(StatusCodes.Status404NotFound, $"no checkpoint at step {step.ToString(CultureInfo.InvariantCulture)}"))
+            : (job, simulation, checkpoint, null);
     }
 
     private async Task<(JobRecord? Job, JobSimulation? Simulation, IResult? Problem)> CompletedJobAsync(
@@ -434,9 +579,61 @@ internal sealed class SimulatorService(
     private static IReadOnlyList<ArtifactManifestEntry> ParseManifest(string json) =>
         JsonSerializer.Deserialize<List<ArtifactManifestEntry>>(json, SimulatorJson.Options) ?? [];
 
-    /// <summary>Token that lets a download URL work without the bearer key, like a pre-signed URL.</summary>
-    internal static string DownloadToken(string apiKey, string externalJobId, string name) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.UTF8.GetBytes($"{externalJobId}/{name}")))[..32];
+    private static IReadOnlyList<ArtifactManifestEntry>? CheckpointManifestFromRow(JobRecord job, int step)
+    {
+        if (string.IsNullOrEmpty(job.CheckpointManifests))
+        {
+            return null;
+        }
+
+        var all = JsonSerializer.Deserialize<Dictionary<string, List<ArtifactManifestEntry>>>(job.CheckpointManifests, SimulatorJson.Options);
+        return all is not null && all.TryGetValue(step.ToString(CultureInfo.InvariantCulture), out var manifest) ? manifest : null;
+    }
+
+    /// <summary>
+    /// Sizes and SHA-256 of a checkpoint's files, cached in the row like the final manifest (a checkpoint's files
+    /// depend only on the job and the step, so the value never changes).
+    /// </summary>
+    private async Task<IReadOnlyList<ArtifactManifestEntry>> CheckpointManifestAsync(
+        JobRecord job, int step, ArtifactSet artifacts, CancellationToken cancellationToken)
+    {
+        if (CheckpointManifestFromRow(job, step) is { } cached)
+        {
+            return cached;
+        }
+
+        var key = $"{job.ExternalJobId}#checkpoint-{step.ToString(CultureInfo.InvariantCulture)}";
+        var lazy = _manifests.GetOrAdd(key, _ => new Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>(async () =>
+        {
+            var manifest = await artifacts.ComputeManifestAsync(CancellationToken.None);
+            await store.SaveCheckpointManifestAsync(job.ExternalJobId, step, JsonSerializer.Serialize(manifest, SimulatorJson.Options), CancellationToken.None);
+            return manifest;
+        }));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (lazy.Value.IsCompleted)
+            {
+                _manifests.TryRemove(new KeyValuePair<string, Lazy<Task<IReadOnlyList<ArtifactManifestEntry>>>>(key, lazy));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Token that lets a download URL work without the bearer key, like a pre-signed URL: an HMAC (keyed with the
+    /// ApiKey) of the job, the file and, for a checkpoint's file, the checkpoint, so a URL cannot be moved to another
+    /// job, file or checkpoint (nor a final file's URL to a checkpoint's, or back).
+    /// </summary>
+    internal static string DownloadToken(string apiKey, string externalJobId, string name, int? checkpoint = null)
+    {
+        var subject = checkpoint is { } step
+            ? $"{externalJobId}/checkpoint-{step.ToString(CultureInfo.InvariantCulture)}/{name}"
+            : $"{externalJobId}/{name}";
+        return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(apiKey), Encoding.UTF8.GetBytes(subject)))[..32];
+    }
 
     private static bool Hit(double rate) => rate > 0 && Random.Shared.NextDouble() < rate;
 

@@ -28,8 +28,21 @@ internal static class StatusBuilder
             ErrorMessage = snapshot.ErrorMessage,
             Metrics = simulation.CurrentPoint(snapshot),
             MetricsHistory = simulation.History(snapshot, sinceStep).Take(JobSimulation.MaxHistoryPoints).ToList(),
+            Attempt = snapshot.Attempt,
+            RecoveryCount = snapshot.RecoveryCount,
+            GpuSeconds = GpuSeconds(snapshot.AllocatedSeconds, job),
+            Attempts = snapshot.Attempts
+                .Select(a => new AttemptInfo(a.Number, a.StartedAt, a.EndedAt, GpuSeconds(a.Elapsed, job), a.Outcome, a.FromStep))
+                .ToList(),
+            Checkpoints = snapshot.Checkpoints
+                .Select(c => new CheckpointInfo(c.Step, c.Epoch, c.CreatedAt, c.TrainingLoss, c.ValidationLoss, JobSimulation.CheckpointFiles))
+                .ToList(),
         };
     }
+
+    /// <summary>GPU-seconds of simulated allocation time: seconds x GPUs, to the millisecond.</summary>
+    public static double GpuSeconds(double allocatedSeconds, JobRecord job) =>
+        Math.Round(allocatedSeconds * job.GpuConfig.NumGpus, 3);
 
     /// <summary>The current time truncated to microseconds, the precision PostgreSQL stores.</summary>
     public static DateTimeOffset Now(TimeProvider clock)

@@ -123,11 +123,12 @@ public sealed class DeterminismAndCallbackTests(PostgresSchemaFixture database) 
             string.Join(", ", firsts.Select(f => (f - firsts[0]).TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " ms")));
     }
 
-    private static void AssertSigned(ReceivedCallback callback)
+    /// <summary>Contract v2: <c>v2=hex(HMAC-SHA256(secret, "{timestamp}.POST.{path}.{body}"))</c>, path of the callback URL.</summary>
+    internal static void AssertSigned(ReceivedCallback callback)
     {
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(
+        var expected = "v2=" + Convert.ToHexStringLower(HMACSHA256.HashData(
             Encoding.UTF8.GetBytes(SimulatorTestHost.CallbackSecret),
-            Encoding.UTF8.GetBytes($"{callback.Timestamp}.{callback.Body}")));
+            Encoding.UTF8.GetBytes($"{callback.Timestamp}.POST./callbacks/{callback.Name}.{callback.Body}")));
         Assert.Equal(expected, callback.Signature);
     }
 }

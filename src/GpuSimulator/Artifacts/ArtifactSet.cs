@@ -12,7 +12,9 @@ internal sealed record ArtifactManifestEntry(string Name, long Size, string Sha2
 /// <summary>
 /// The files a completed job produces, computed on request from the stored row and never stored:
 /// <c>adapter_config.json</c>, <c>adapter_model.safetensors</c>, <c>training_args.json</c> and
-/// <c>training_log.jsonl</c>. Only the manifest (sizes and SHA-256) is cached, in the job's row.
+/// <c>training_log.jsonl</c>; or, for a checkpoint, its <c>adapter_config.json</c> and
+/// <c>adapter_model.safetensors</c> (values seeded by job and step, so every checkpoint and the final adapter differ).
+/// Only the manifests (sizes and SHA-256) are cached, in the job's row.
 /// </summary>
 internal sealed class ArtifactSet
 {
@@ -25,34 +27,44 @@ internal sealed class ArtifactSet
 
     private readonly JobRecord _job;
     private readonly JobSimulation _simulation;
+    private readonly SavedCheckpoint? _checkpoint;
     private readonly ModelArchitecture _architecture;
     private readonly Lazy<SafetensorsAdapter> _adapter;
 
-    public ArtifactSet(JobRecord job, JobSimulation simulation)
+    /// <param name="checkpoint">The checkpoint whose files these are; null for the final files of a completed job.</param>
+    public ArtifactSet(JobRecord job, JobSimulation simulation, SavedCheckpoint? checkpoint = null)
     {
         _job = job;
         _simulation = simulation;
+        _checkpoint = checkpoint;
         _architecture = ModelArchitectures.Find(job.Hyperparameters.BaseModel)
             ?? throw new InvalidOperationException($"unsupported base model {job.Hyperparameters.BaseModel}");
-        _adapter = new Lazy<SafetensorsAdapter>(() => SafetensorsAdapter.Create(_architecture, job.Hyperparameters.LoraRank, job.JobId));
+        var seed = checkpoint is null ? DeterministicRandom.Seed(job.JobId) : CheckpointSeed(job.JobId, checkpoint.Step);
+        _adapter = new Lazy<SafetensorsAdapter>(() => SafetensorsAdapter.Create(_architecture, job.Hyperparameters.LoraRank, seed));
     }
+
+    /// <summary>The files of this set: the four final files, or a checkpoint's two.</summary>
+    public IReadOnlyList<string> Names => _checkpoint is null ? FileNames : JobSimulation.CheckpointFiles;
+
+    internal static ulong CheckpointSeed(Guid jobId, int step) =>
+        DeterministicRandom.Mix(DeterministicRandom.Seed(jobId) ^ DeterministicRandom.Mix(0xC4EC_0000_0000UL + (ulong)step));
 
     public ArtifactFile? Find(string name) => name switch
     {
         AdapterConfig => Small(name, "application/json", AdapterConfigBytes()),
         AdapterModel => new ArtifactFile(name, "application/octet-stream", _adapter.Value.Length, _adapter.Value.OpenRead),
-        TrainingArgs => Small(name, "application/json", TrainingArgsBytes()),
-        TrainingLog => Small(name, "application/octet-stream", TrainingLogBytes()),
+        TrainingArgs when _checkpoint is null => Small(name, "application/json", TrainingArgsBytes()),
+        TrainingLog when _checkpoint is null => Small(name, "application/octet-stream", TrainingLogBytes()),
         _ => null,
     };
 
     public async Task<IReadOnlyList<ArtifactManifestEntry>> ComputeManifestAsync(CancellationToken cancellationToken)
     {
-        var entries = new List<ArtifactManifestEntry>(FileNames.Count);
+        var entries = new List<ArtifactManifestEntry>(Names.Count);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            foreach (var name in FileNames)
+            foreach (var name in Names)
             {
                 var file = Find(name)!;
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -79,9 +91,7 @@ internal sealed class ArtifactSet
     public IReadOnlyDictionary<string, object?> ModelMetadata()
     {
         var h = _job.Hyperparameters;
-        var completed = _simulation.EndState();
-        var final = _simulation.CurrentPoint(completed);
-        return new Dictionary<string, object?>
+        var metadata = new Dictionary<string, object?>
         {
             ["base_model"] = h.BaseModel,
             ["peft_type"] = "LORA",
@@ -99,9 +109,23 @@ internal sealed class ArtifactSet
             ["num_epochs"] = _simulation.Epochs,
             ["train_examples"] = _job.TrainExamples,
             ["validation_examples"] = _job.ValidationExamples,
-            ["final_training_loss"] = final?.TrainingLoss,
-            ["final_validation_loss"] = final?.ValidationLoss,
         };
+        if (_checkpoint is { } checkpoint)
+        {
+            metadata["checkpoint_step"] = checkpoint.Step;
+            metadata["checkpoint_epoch"] = checkpoint.Epoch;
+            metadata["checkpoint_created_at"] = checkpoint.CreatedAt;
+            metadata["training_loss"] = checkpoint.TrainingLoss;
+            metadata["validation_loss"] = checkpoint.ValidationLoss;
+        }
+        else
+        {
+            var final = _simulation.CurrentPoint(_simulation.EndState());
+            metadata["final_training_loss"] = final?.TrainingLoss;
+            metadata["final_validation_loss"] = final?.ValidationLoss;
+        }
+
+        return metadata;
     }
 
     private static ArtifactFile Small(string name, string contentType, byte[] bytes) =>
@@ -180,11 +204,21 @@ internal sealed class ArtifactSet
         return JsonSerializer.SerializeToUtf8Bytes(args, SimulatorJson.Indented);
     }
 
+    /// <summary>
+    /// One line per logged step, as the run that produced the adapter logged it: after a restart, the points the
+    /// restarted attempt ran again replace the earlier ones (like a trainer's log restored from its checkpoint).
+    /// </summary>
     private byte[] TrainingLogBytes()
     {
         var completed = _simulation.EndState();
-        var builder = new StringBuilder();
+        var points = new SortedDictionary<int, MetricPoint>();
         foreach (var point in _simulation.History(completed, 0))
+        {
+            points[point.Step] = point;
+        }
+
+        var builder = new StringBuilder();
+        foreach (var point in points.Values)
         {
             builder.Append(JsonSerializer.Serialize(point, SimulatorJson.Options)).Append('\n');
         }

@@ -29,9 +29,12 @@ internal sealed class SafetensorsAdapter
 
     public long Length { get; }
 
-    public static SafetensorsAdapter Create(ModelArchitecture architecture, int rank, Guid jobId)
+    public static SafetensorsAdapter Create(ModelArchitecture architecture, int rank, Guid jobId) =>
+        Create(architecture, rank, DeterministicRandom.Seed(jobId));
+
+    /// <summary>An adapter whose values come from <paramref name="seed"/> (the layout depends only on architecture and rank).</summary>
+    public static SafetensorsAdapter Create(ModelArchitecture architecture, int rank, ulong seed)
     {
-        var seed = DeterministicRandom.Seed(jobId);
         var entries = new List<(string Name, int Rows, int Columns, bool IsLoraA)>();
         for (var layer = 0; layer < architecture.NumLayers; layer++)
         {

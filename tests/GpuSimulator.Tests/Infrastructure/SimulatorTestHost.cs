@@ -150,6 +150,60 @@ public sealed class SimulatorTestHost : IAsyncDisposable
         return JsonSerializer.Deserialize<StatusDto>(text, Json.Options)!;
     }
 
+    public async Task<StatusV2Dto> StatusV2Async(string externalJobId, int? sinceStep = null)
+    {
+        var url = $"training/status/{externalJobId}" + (sinceStep is { } s ? $"?since_step={s}" : "");
+        using var response = await Client.GetAsync(url);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"status answered {(int)response.StatusCode}: {text}");
+        return JsonSerializer.Deserialize<StatusV2Dto>(text, Json.Options)!;
+    }
+
+    /// <summary>POST training/{action}/{id} (cancel, pause, resume): the status code and the body.</summary>
+    public async Task<(System.Net.HttpStatusCode Code, string Body)> CallAsync(string action, string externalJobId)
+    {
+        using var response = await Client.PostAsync($"training/{action}/{externalJobId}", null);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public async Task<ResumeDto> ResumeOkAsync(string externalJobId)
+    {
+        var (code, body) = await CallAsync("resume", externalJobId);
+        Assert.True(code == System.Net.HttpStatusCode.OK, $"resume answered {(int)code}: {body}");
+        return JsonSerializer.Deserialize<ResumeDto>(body, Json.Options)!;
+    }
+
+    public async Task PauseOkAsync(string externalJobId)
+    {
+        var (code, body) = await CallAsync("pause", externalJobId);
+        Assert.True(code == System.Net.HttpStatusCode.OK, $"pause answered {(int)code}: {body}");
+        Assert.Equal("paused", JsonSerializer.Deserialize<SubmitDto>(body, Json.Options)!.Status);
+    }
+
+    /// <summary>Advances simulated time in steps until a status matches; returns every status seen (the match last).</summary>
+    public async Task<List<StatusV2Dto>> AdvanceUntilAsync(string externalJobId, Func<StatusV2Dto, bool> until, double stepSimulatedSeconds = 5, int maxPolls = 100_000)
+    {
+        var seen = new List<StatusV2Dto>();
+        for (var i = 0; i < maxPolls; i++)
+        {
+            var status = await StatusV2Async(externalJobId, int.MaxValue);
+            seen.Add(status);
+            if (until(status))
+            {
+                return seen;
+            }
+
+            if (status.IsTerminal)
+            {
+                throw new InvalidOperationException($"job ended {status.Status} before the awaited state");
+            }
+
+            AdvanceSimulated(stepSimulatedSeconds);
+        }
+
+        throw new InvalidOperationException("the awaited state never came");
+    }
+
     public async Task<string> StatusJsonAsync(string externalJobId, int? sinceStep = null)
     {
         var url = $"training/status/{externalJobId}" + (sinceStep is { } s ? $"?since_step={s}" : "");

@@ -43,6 +43,36 @@ public sealed record StatusDto(
     MetricDto? Metrics,
     List<MetricDto> MetricsHistory);
 
+public sealed record AttemptDto(int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, double GpuSeconds, string Outcome, int FromStep);
+
+public sealed record CheckpointDto(int Step, int Epoch, DateTimeOffset CreatedAt, double TrainingLoss, double? ValidationLoss, List<string> Files);
+
+/// <summary>The status document with the contract v2 fields (<see cref="StatusDto"/> is the v1 shape).</summary>
+public sealed record StatusV2Dto(
+    string ExternalJobId,
+    string Status,
+    string Stage,
+    double Progress,
+    int CurrentEpoch,
+    int TotalEpochs,
+    int CurrentStep,
+    int TotalSteps,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    string? ErrorMessage,
+    MetricDto? Metrics,
+    List<MetricDto> MetricsHistory,
+    int Attempt,
+    int RecoveryCount,
+    double GpuSeconds,
+    List<AttemptDto> Attempts,
+    List<CheckpointDto> Checkpoints)
+{
+    public bool IsTerminal => Status is "completed" or "failed" or "cancelled";
+}
+
+public sealed record ResumeDto(string Status, int Attempt, int FromStep);
+
 public sealed record ArtifactFileDto(string Name, long Size, string Sha256, string DownloadUrl);
 
 public sealed record ArtifactsDto(List<ArtifactFileDto> Files, Dictionary<string, string> DownloadUrls, Dictionary<string, JsonElement> ModelMetadata);
