@@ -266,7 +266,15 @@ public sealed class TextTokenizer
                 var regex = pattern.TryGetProperty("Regex", out var r)
                     ? r.GetString()!
                     : Regex.Escape(pattern.GetProperty("String").GetString()!);
-                return new RegexPreTokenizer(new Regex(regex, RegexOptions.Compiled), null);
+                try
+                {
+                    return new RegexPreTokenizer(new Regex(regex, RegexOptions.Compiled), null);
+                }
+                catch (ArgumentException e)
+                {
+                    // e.g. possessive quantifiers (?+, ++), which .NET's regex engine does not have
+                    throw new TrainerInputException($"{path}: the pre_tokenizer Split regex is not one .NET can compile ({e.Message})", e);
+                }
             case "Digits":
                 var individual = pre.TryGetProperty("individual_digits", out var d) && d.ValueKind == JsonValueKind.True;
                 return new RegexPreTokenizer(new Regex(individual ? @"\p{N}|[^\p{N}]+" : @"\p{N}+|[^\p{N}]+", RegexOptions.Compiled), null);

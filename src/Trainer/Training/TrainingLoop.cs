@@ -55,6 +55,7 @@ public sealed class TrainingLoop
             return new TrainingResult(TrainingOutcome.AlreadyCompleted, 0, 0, null);
         }
 
+        using var runLock = RunLock.Acquire(output);
         TrainingCheckpoint.CleanTemporary(output);
         using var progress = new ProgressLog(output);
         try

@@ -77,11 +77,12 @@ public sealed record TrainingOptions
         Lora.ResolvedTargets();
     }
 
-    /// <summary>The settings that decide the adapter's numbers; a resume must find the same ones.</summary>
+    /// <summary>
+    /// The settings that decide the adapter's numbers; a resume must find the same ones. Paths are left
+    /// out (the data and base model are fingerprinted by content), so a job folder may move between nodes.
+    /// </summary>
     public JsonObject DeterminingSettings() => new()
     {
-        ["base_model_path"] = Path.GetFullPath(BaseModelPath),
-        ["dataset_path"] = Path.GetFullPath(DataPath),
         ["dataset_format"] = DatasetFormat.ToString(),
         ["chat_format"] = ChatFormat,
         ["num_epochs"] = Epochs,
@@ -97,7 +98,6 @@ public sealed record TrainingOptions
         ["warmup_steps"] = WarmupSteps,
         ["weight_decay"] = WeightDecay,
         ["max_grad_norm"] = MaxGradNorm,
-        ["device"] = Device,
     };
 
     private static void Require(bool condition, string message)
