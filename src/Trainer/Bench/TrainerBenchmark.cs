@@ -4,6 +4,7 @@ using System.Text;
 using LoraPipeline.Trainer.Data;
 using LoraPipeline.Trainer.Lora;
 using LoraPipeline.Trainer.Model;
+using LoraPipeline.Trainer.Native;
 using LoraPipeline.Trainer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -66,6 +67,7 @@ public static class TrainerBenchmark
             optimizer.ClipGradients(1.0);
             optimizer.Step(schedule.At(step));
             optimizer.ZeroGrad();
+            HeapTrim.AfterStep();
             times.Add(clock.Elapsed.TotalSeconds);
             if (step == 1 || step == steps / 2 || step == steps)
             {

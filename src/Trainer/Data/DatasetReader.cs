@@ -30,6 +30,14 @@ public static class DatasetReader
         _ => throw new Checkpoints.TrainerInputException($"dataset format {name} is unknown (brightrun_lora_v4, brightrun_lora_v3 or auto)"),
     };
 
+    /// <summary>The platform's name of a format (as job.json's dataset_format spells it).</summary>
+    public static string Name(DatasetFormat format) => format switch
+    {
+        DatasetFormat.BrightrunLoraV4 => "brightrun_lora_v4",
+        DatasetFormat.BrightrunLoraV3 => "brightrun_lora_v3",
+        _ => "auto",
+    };
+
     public static List<ChatExample> Read(string path, DatasetFormat format)
     {
         if (!File.Exists(path))

@@ -49,7 +49,7 @@ public static class RunOutputs
             ["base_model_path"] = Path.GetFullPath(o.BaseModelPath),
             ["architecture"] = config.Architecture,
             ["dataset_path"] = Path.GetFullPath(o.DataPath),
-            ["dataset_format"] = o.DatasetFormat.ToString(),
+            ["dataset_format"] = DatasetReader.Name(o.DatasetFormat),
             ["chat_format"] = ChatFormat.Name(format.Family),
             ["chat_format_source"] = format.Reason,
             ["tokenizer"] = tokenizer.Description,

@@ -7,6 +7,7 @@ using LoraPipeline.Trainer.Checkpoints;
 using LoraPipeline.Trainer.Data;
 using LoraPipeline.Trainer.Lora;
 using LoraPipeline.Trainer.Model;
+using LoraPipeline.Trainer.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -185,6 +186,7 @@ public sealed class TrainingLoop
                 }
 
                 optimizer.ZeroGrad();
+                HeapTrim.AfterStep();
                 step = next;
                 stepsThisAttempt++;
                 tokensTrained += tokens;

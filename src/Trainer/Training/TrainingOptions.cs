@@ -83,7 +83,7 @@ public sealed record TrainingOptions
     /// </summary>
     public JsonObject DeterminingSettings() => new()
     {
-        ["dataset_format"] = DatasetFormat.ToString(),
+        ["dataset_format"] = DatasetReader.Name(DatasetFormat),
         ["chat_format"] = ChatFormat,
         ["num_epochs"] = Epochs,
         ["batch_size"] = BatchSize,
