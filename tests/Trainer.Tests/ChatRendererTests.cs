@@ -62,6 +62,35 @@ public class ChatRendererTests
     }
 
     [Theory]
+    [InlineData(ChatFamily.Llama2)]
+    [InlineData(ChatFamily.Mistral)]
+    public void a_sentencepiece_tokenizer_model_renders_the_inst_families_alike(ChatFamily family)
+    {
+        var dir = TinyModels.Get(new TinyModelOptions { ChatFormat = family, Tokenizer = "sentencepiece" });
+        Assert.False(File.Exists(Path.Combine(dir, "tokenizer.json")));
+        var tokenizer = TextTokenizer.Load(dir);
+        Assert.StartsWith("tokenizer.model", tokenizer.Description, StringComparison.Ordinal);
+        var format = ChatFormat.Detect(dir, tokenizer, null);
+        Assert.Equal(family, format.Family);
+        var expected = Families.Single(row => (ChatFamily)row[0] == family);
+
+        var (ids, weights) = new ChatRenderer(tokenizer, format).Render(Conversation);
+
+        Assert.Equal((string)expected[1], Show(tokenizer, ids));
+        // SentencePiece's decoder drops the leading "▁" of a run, so the reply's leading space does not show
+        Assert.Equal(((string)expected[2]).TrimStart(), Show(tokenizer, ids.Where((_, i) => weights[i] > 0).ToList()));
+    }
+
+    [Fact]
+    public void sentencepiece_encodes_any_text_through_byte_fallback_and_decodes_it_back()
+    {
+        var tokenizer = TextTokenizer.Load(TinyModels.Get(new TinyModelOptions { ChatFormat = ChatFamily.Mistral, Tokenizer = "sentencepiece" }));
+        const string text = "Émigré café, 42 km/h ☃ and \"quotes\".";
+
+        Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text)));
+    }
+
+    [Theory]
     [MemberData(nameof(Families))]
     public void the_generation_prompt_opens_the_assistant_turn(ChatFamily family, string expected, string trained)
     {

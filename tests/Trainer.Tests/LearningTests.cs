@@ -5,6 +5,7 @@ using LoraPipeline.Trainer.Data;
 using LoraPipeline.Trainer.Generation;
 using LoraPipeline.Trainer.Model;
 using LoraPipeline.Trainer.Tests.Support;
+using LoraPipeline.Trainer.TinyModel;
 using LoraPipeline.Trainer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -144,5 +145,33 @@ public class LearningTests(CapitalsRun run) : IClassFixture<CapitalsRun>
 
         Assert.EndsWith("Z", step.GetProperty("timestamp").GetString(), StringComparison.Ordinal);
         Assert.Equal(100, step.GetProperty("total_steps").GetInt32());
+    }
+}
+
+public class SentencePieceTrainingTests
+{
+    [Fact]
+    public void a_llama2_checkpoint_with_only_a_tokenizer_model_trains()
+    {
+        using var folder = new TempFolder();
+        var options = new TrainingOptions
+        {
+            BaseModelPath = TinyModels.Get(new TinyModelOptions { ChatFormat = Data.ChatFamily.Llama2, Tokenizer = "sentencepiece" }),
+            DataPath = Capitals.WriteDataset(folder.Combine("capitals.jsonl")),
+            OutputPath = folder.Combine("run"),
+            Epochs = 15,
+            BatchSize = 20,
+            LearningRate = 5e-3,
+            CheckpointEvery = 0,
+        };
+        using var stop = new StopSignal();
+
+        new TrainingLoop(options, stop, TextWriter.Null).Run();
+
+        var losses = ProgressFile.OfType(options.OutputPath, "step").Select(l => l.GetProperty("training_loss").GetDouble()).ToList();
+        Assert.True(losses[^1] < losses[0] * 0.75, $"loss {losses[0]:F3} -> {losses[^1]:F3}");
+        using var args = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.OutputPath, "training_args.json")));
+        Assert.Equal("llama2", args.RootElement.GetProperty("chat_format").GetString());
+        Assert.Equal("tokenizer.model (SentencePiece)", args.RootElement.GetProperty("tokenizer").GetString());
     }
 }

@@ -19,6 +19,8 @@ internal static class TinyModelCommand
           --dtype f32|bf16|f16     stored dtype, default f32
           --shards N               split the weights into N files with model.safetensors.index.json
           --chat-format NAME       llama3 (default), chatml, llama2 or mistral: chat template and special tokens
+          --tokenizer bpe|sentencepiece  byte-level BPE tokenizer.json (default) or a SentencePiece tokenizer.model
+                                   (Llama 2 / Mistral style; use with --chat-format llama2 or mistral)
           --seed N                 default 1234
         """;
 
@@ -27,7 +29,7 @@ internal static class TinyModelCommand
         var a = Arguments.Parse(
             "tiny-model",
             args,
-            ["architecture", "layers", "hidden", "heads", "kv-heads", "intermediate", "merges", "rope-theta", "sliding-window", "dtype", "shards", "chat-format", "seed", "max-position-embeddings"],
+            ["architecture", "layers", "hidden", "heads", "kv-heads", "intermediate", "merges", "rope-theta", "sliding-window", "dtype", "shards", "chat-format", "seed", "max-position-embeddings", "tokenizer"],
             ["llama3-rope-scaling", "tie-embeddings"]);
         var directory = a.Single("output folder");
         var defaults = new TinyModelOptions();
@@ -49,6 +51,7 @@ internal static class TinyModelCommand
             ChatFormat = a.Text("chat-format") is { } f ? ChatFormat.ParseFamily(f) : defaults.ChatFormat,
             Seed = a.Long("seed") ?? defaults.Seed,
             MaxPositionEmbeddings = a.Int("max-position-embeddings") ?? defaults.MaxPositionEmbeddings,
+            Tokenizer = a.Text("tokenizer") ?? defaults.Tokenizer,
         };
         TorchRuntime.Initialize(1);
         var config = TinyModelWriter.Write(directory, options);

@@ -11,7 +11,7 @@ namespace LoraPipeline.Trainer.Data;
 public sealed class ChatRenderer
 {
     private readonly TextTokenizer _tokenizer;
-    private readonly Dictionary<string, int[]> _markupCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(string? Text, int? Id)>> _markupCache = new(StringComparer.Ordinal);
 
     public ChatRenderer(TextTokenizer tokenizer, ChatFormat format)
     {
@@ -101,6 +101,7 @@ public sealed class ChatRenderer
                 break;
         }
 
+        output.Finish();
         return (output.Ids, output.Weights);
     }
 
@@ -111,7 +112,7 @@ public sealed class ChatRenderer
         {
             var inst = new Output(this);
             RenderInst(messages, inst, addGenerationPrompt: true);
-            return inst.Ids;
+            return inst.Finish().Ids;
         }
 
         var (ids, _) = Render(messages);
@@ -123,7 +124,7 @@ public sealed class ChatRenderer
         };
         if (opening is not null)
         {
-            ids.AddRange(Encode(opening));
+            ids.AddRange(_tokenizer.EncodeMarkup(opening));
         }
 
         return ids;
@@ -180,19 +181,27 @@ public sealed class ChatRenderer
 
     private static float Weight(ChatMessage m) => m.IsAssistant ? (float)m.Weight : 0f;
 
-    private int[] Encode(string markup)
+    private List<(string? Text, int? Id)> Split(string markup)
     {
-        if (!_markupCache.TryGetValue(markup, out var ids))
+        if (!_markupCache.TryGetValue(markup, out var parts))
         {
-            ids = [.. _tokenizer.EncodeMarkup(markup)];
-            _markupCache[markup] = ids;
+            parts = _tokenizer.SplitMarkup(markup);
+            _markupCache[markup] = parts;
         }
 
-        return ids;
+        return parts;
     }
 
+    /// <summary>
+    /// Collects text with weights; added tokens go in by id. Byte-level BPE encodes each piece on its own
+    /// (no piece boundary changes its tokens); SentencePiece encodes each run of text between added tokens
+    /// at once, as transformers tokenizes a rendered template, so its dummy "▁" prefix appears once per run
+    /// instead of once per piece, and each token takes the weight of the piece its first character is in.
+    /// </summary>
     private sealed class Output(ChatRenderer renderer)
     {
+        private readonly List<(string Text, float Weight)> _run = [];
+
         public List<int> Ids { get; } = [];
 
         public List<float> Weights { get; } = [];
@@ -204,10 +213,70 @@ public sealed class ChatRenderer
                 return;
             }
 
-            Add(renderer.Encode(markup), weight);
+            foreach (var (text, id) in renderer.Split(markup))
+            {
+                if (id is { } special)
+                {
+                    Flush();
+                    Add([special], weight);
+                }
+                else
+                {
+                    _run.Add((text!, weight));
+                }
+            }
         }
 
-        public void Text(string text, float weight) => Add(renderer._tokenizer.Encode(text), weight);
+        public void Text(string text, float weight)
+        {
+            if (text.Length > 0)
+            {
+                _run.Add((text, weight));
+            }
+        }
+
+        public Output Finish()
+        {
+            Flush();
+            return this;
+        }
+
+        private void Flush()
+        {
+            if (_run.Count == 0)
+            {
+                return;
+            }
+
+            var tokenizer = renderer._tokenizer;
+            if (!tokenizer.IsSentencePiece)
+            {
+                foreach (var (text, weight) in _run)
+                {
+                    Add(tokenizer.Encode(text), weight);
+                }
+            }
+            else
+            {
+                var whole = string.Concat(_run.Select(r => r.Text));
+                var ends = new List<int>();
+                var position = 0;
+                foreach (var (text, _) in _run)
+                {
+                    position += text.Length;
+                    ends.Add(position);
+                }
+
+                foreach (var (id, start) in tokenizer.EncodeWithStarts(whole))
+                {
+                    var piece = ends.FindIndex(end => start < end);
+                    Ids.Add(id);
+                    Weights.Add(_run[piece < 0 ? _run.Count - 1 : piece].Weight);
+                }
+            }
+
+            _run.Clear();
+        }
 
         private void Add(IReadOnlyList<int> ids, float weight)
         {

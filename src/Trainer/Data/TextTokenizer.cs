@@ -69,10 +69,32 @@ public sealed class TextTokenizer
             : _inner.EncodeToIds(_addPrefixSpace ? " " + text : text);
     }
 
+    /// <summary>True for SentencePiece, whose dummy prefix makes separately encoded pieces differ from one whole encoding.</summary>
+    public bool IsSentencePiece => _sentencePiece is not null;
+
     /// <summary>Chat markup to ids: added tokens written in it (e.g. "&lt;|eot_id|&gt;", "[INST]") become their ids.</summary>
     public List<int> EncodeMarkup(string markup)
     {
         var ids = new List<int>();
+        foreach (var (text, id) in SplitMarkup(markup))
+        {
+            if (id is { } special)
+            {
+                ids.Add(special);
+            }
+            else
+            {
+                ids.AddRange(Encode(text!));
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>Markup cut into plain text and the added tokens written in it (longest match first).</summary>
+    public List<(string? Text, int? Id)> SplitMarkup(string markup)
+    {
+        var parts = new List<(string?, int?)>();
         var start = 0;
         var i = 0;
         while (i < markup.Length)
@@ -84,14 +106,38 @@ public sealed class TextTokenizer
                 continue;
             }
 
-            ids.AddRange(Encode(markup[start..i]));
-            ids.Add(_added[match]);
+            if (i > start)
+            {
+                parts.Add((markup[start..i], null));
+            }
+
+            parts.Add((null, _added[match]));
             i += match.Length;
             start = i;
         }
 
-        ids.AddRange(Encode(markup[start..]));
-        return ids;
+        if (start < markup.Length)
+        {
+            parts.Add((markup[start..], null));
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// SentencePiece encoding of a whole text with each token's start in it (the library reports offsets in
+    /// the normalized text, which has the dummy "▁" in front), so loss weights can follow character ranges.
+    /// </summary>
+    public List<(int Id, int Start)> EncodeWithStarts(string text)
+    {
+        if (_sentencePiece is null || text.Length == 0)
+        {
+            return Encode(text).Select(id => (id, 0)).ToList();
+        }
+
+        var tokens = _sentencePiece.EncodeToTokens(text, out var normalized, addBeginningOfSentence: false, addEndOfSentence: false);
+        var shift = (normalized?.Length ?? text.Length) - text.Length;
+        return tokens.Select(t => (t.Id, Math.Clamp(t.Offset.Start.Value - shift, 0, text.Length - 1))).ToList();
     }
 
     /// <summary>Ids to text, leaving out added (special) tokens.</summary>

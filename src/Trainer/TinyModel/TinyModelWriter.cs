@@ -44,6 +44,9 @@ public sealed record TinyModelOptions
     public long Seed { get; init; } = 1234;
 
     public int MaxPositionEmbeddings { get; init; } = 2048;
+
+    /// <summary>"bpe": a byte-level BPE tokenizer.json; "sentencepiece": a SentencePiece BPE tokenizer.model, as Llama 2 and Mistral ship.</summary>
+    public string Tokenizer { get; init; } = "bpe";
 }
 
 /// <summary>
@@ -62,11 +65,32 @@ public static class TinyModelWriter
     public static ModelConfig Write(string directory, TinyModelOptions options)
     {
         Directory.CreateDirectory(directory);
-        var special = SpecialTokens(options.ChatFormat);
-        var (vocabulary, merges) = BpeTrainer.Train(TinyCorpus.Text(), SplitPattern, options.Merges);
-        var specialIds = special.Select((t, i) => (Token: t, Id: vocabulary.Count + i)).ToList();
-        var config = Config(options, vocabulary.Count + special.Count, specialIds);
-        WriteTokenizer(directory, vocabulary, merges, specialIds);
+        ModelConfig config;
+        List<(string Token, int Id)> specialIds;
+        if (options.Tokenizer == "sentencepiece")
+        {
+            if (options.ChatFormat is ChatFamily.Llama3 or ChatFamily.ChatMl)
+            {
+                throw new TrainerInputException($"--tokenizer sentencepiece goes with --chat-format llama2, mistral or raw (its special tokens are <unk>, <s>, </s>)");
+            }
+
+            var pieces = SentencePieceModelWriter.Write(Path.Combine(directory, "tokenizer.model"), TinyCorpus.Text(), options.Merges);
+            specialIds = [("<unk>", 0), ("<s>", 1), ("</s>", 2)];
+            config = Config(options, pieces.Count, specialIds);
+        }
+        else if (options.Tokenizer == "bpe")
+        {
+            var special = SpecialTokens(options.ChatFormat);
+            var (vocabulary, merges) = BpeTrainer.Train(TinyCorpus.Text(), SplitPattern, options.Merges);
+            specialIds = special.Select((t, i) => (Token: t, Id: vocabulary.Count + i)).ToList();
+            config = Config(options, vocabulary.Count + special.Count, specialIds);
+            WriteTokenizer(directory, vocabulary, merges, specialIds);
+        }
+        else
+        {
+            throw new TrainerInputException($"--tokenizer {options.Tokenizer} is unknown (bpe or sentencepiece)");
+        }
+
         WriteTokenizerConfig(directory, options.ChatFormat, specialIds);
         WriteGenerationConfig(directory, config);
         File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson().ToJsonString(Indented));
