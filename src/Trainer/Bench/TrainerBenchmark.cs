@@ -167,7 +167,7 @@ public static class TrainerBenchmark
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
         var cpu = CpuName();
         var sb = new StringBuilder();
-        sb.AppendLine(inv, $"### lora-train bench — {DateTime.UtcNow:yyyy-MM-dd}, {cpu}, {Environment.ProcessorCount} cores, {threads} libtorch threads, load average {load} at the end");
+        sb.AppendLine(inv, $"### lora-train bench — {DateTime.UtcNow:yyyy-MM-dd}, {cpu}, {Environment.ProcessorCount} cores, {threads} libtorch thread(s), load average {load} at the end");
         sb.AppendLine();
         sb.AppendLine(inv, $"SmolLM-135M shape ({c.NumHiddenLayers} layers, hidden {c.HiddenSize}, intermediate {c.IntermediateSize}, {c.NumAttentionHeads} heads / {c.NumKeyValueHeads} KV, vocab {c.VocabSize}, tied), random weights, float32 on CPU, LoRA r={rank} on q,k,v,o (dropout 0.05), 1 sequence × {seqLen} tokens per step, {steps} steps ({wall / 60:F1} min).");
         sb.AppendLine();

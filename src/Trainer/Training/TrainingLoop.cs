@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using LoraPipeline.Trainer.Checkpoints;
 using LoraPipeline.Trainer.Data;
@@ -95,7 +93,7 @@ public sealed class TrainingLoop
         var totalSteps = stepsPerEpoch * o.Epochs;
         var microBatch = o.MicroBatchSize ?? Math.Clamp((o.Device == "cuda" ? CudaTokenBudget : CpuTokenBudget) / Math.Max(1, data.Train.Max(e => e.Length)), 1, o.BatchSize);
         var schedule = new LrSchedule(o.LearningRate, o.WarmupSteps, totalSteps);
-        var fingerprint = Fingerprint(o);
+        var fingerprint = RunFingerprint.Of(o);
         var baseName = o.BaseModelName ?? o.BaseModelPath;
 
         _console.WriteLine($"tokenizer: {tokenizer.Description}; chat format {ChatFormat.Name(format.Family)} (from {format.Reason})");
@@ -214,7 +212,7 @@ public sealed class TrainingLoop
                 var epochEnd = withinEpoch == stepsPerEpoch;
                 if (epochEnd && data.Validation.Count > 0)
                 {
-                    lastValidation = Evaluate(model, data.Validation, microBatch);
+                    lastValidation = Validation.Loss(model, data.Validation, microBatch);
                     var validation = lastValidation.Value;
                     progress.Write("epoch_end", w =>
                     {
@@ -353,51 +351,6 @@ public sealed class TrainingLoop
         }
 
         return (totalWeight > 0 ? lossSum / totalWeight : null, tokens, false);
-    }
-
-    /// <summary>Weighted mean loss over the validation examples, dropout off, no gradients.</summary>
-    public static double Evaluate(LlamaModel model, IReadOnlyList<TokenizedExample> examples, int microBatch)
-    {
-        var training = model.Lora.Training;
-        model.Lora.Training = false;
-        try
-        {
-            using var _ = torch.no_grad();
-            double sum = 0;
-            double weight = 0;
-            for (var start = 0; start < examples.Count; start += microBatch)
-            {
-                using var scope = torch.NewDisposeScope();
-                var part = examples.Skip(start).Take(microBatch).ToList();
-                var (s, w, _) = BatchLoss.Compute(model, part);
-                sum += s.to_type(ScalarType.Float64).item<double>();
-                weight += w;
-            }
-
-            return weight > 0 ? sum / weight : double.NaN;
-        }
-        finally
-        {
-            model.Lora.Training = training;
-        }
-    }
-
-    private static string Fingerprint(TrainingOptions o)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes(o.DeterminingSettings().ToJsonString()));
-        using (var data = File.OpenRead(o.DataPath))
-        {
-            sha.AppendData(SHA256.HashData(data));
-        }
-
-        sha.AppendData(File.ReadAllBytes(Path.Combine(o.BaseModelPath, "config.json")));
-        foreach (var file in Directory.EnumerateFiles(o.BaseModelPath, "*.safetensors").Order(StringComparer.Ordinal))
-        {
-            sha.AppendData(Encoding.UTF8.GetBytes($"{Path.GetFileName(file)}:{new FileInfo(file).Length};"));
-        }
-
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     private static Device CudaDevice()
