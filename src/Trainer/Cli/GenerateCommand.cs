@@ -29,6 +29,16 @@ internal static class GenerateCommand
         var basePath = a.Required("base");
         var prompt = a.Required("prompt");
         TorchRuntime.Initialize(a.Int("threads"));
+        if (a.Text("device") is { } d && d is not ("cpu" or "cuda"))
+        {
+            throw new TrainerInputException($"generate: device {d} is unknown (cpu or cuda)");
+        }
+
+        if (a.Text("device") == "cuda" && !torch.cuda.is_available())
+        {
+            throw new TrainerInputException("generate --device cuda: CUDA is not available (this build uses libtorch-cpu; see README \"GPU nodes\")");
+        }
+
         var device = a.Text("device") == "cuda" ? torch.CUDA : torch.CPU;
         var dtype = a.Text("device") == "cuda" ? ScalarType.BFloat16 : ScalarType.Float32;
         var tokenizer = TextTokenizer.Load(basePath);
