@@ -1,0 +1,3 @@
+using LoraPipeline.Trainer.Cli;
+
+return CommandLine.Run(args);
