@@ -38,6 +38,11 @@ public class PlatformHost : IAsyncLifetime
     {
     }
 
+    /// <summary>Services of this host that replace or wrap the platform's own (a fault in front of a client, say).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     /// <summary>A clock that replaces the system's in the platform, or null for the real one.</summary>
     protected virtual TimeProvider? TestClock => null;
 
@@ -74,10 +79,15 @@ public class PlatformHost : IAsyncLifetime
                 web.UseSetting(key, value);
             }
 
-            if (TestClock is { } clock)
+            web.ConfigureTestServices(services =>
             {
-                web.ConfigureTestServices(services => services.AddSingleton(clock));
-            }
+                if (TestClock is { } clock)
+                {
+                    services.AddSingleton(clock);
+                }
+
+                ConfigureServices(services);
+            });
         });
     }
 

@@ -33,7 +33,7 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
     }
 
     [Fact]
-    public async Task polls_record_metrics_and_a_cost_that_grows_with_the_hourly_rate_until_it_is_fixed()
+    public async Task polls_record_metrics_and_a_cost_from_the_clusters_gpu_time_that_accrues_between_reports_until_it_is_fixed()
     {
         var user = await platform.CreateUserAsync();
         var job = await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user), gpu: "A100-80GB", count: 2); // $7.00/h
@@ -42,7 +42,14 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
         platform.Clock.Advance(TimeSpan.FromSeconds(18)); // 12 simulated minutes at time scale 40: training has begun
         await platform.PollAsync(user, id, 1);
         var first = await platform.JobAsync(user, id);
-        Assert.Equal(Math.Round(7.00m * 18 / 3600, 2, MidpointRounding.AwayFromZero), first["job"]!["current_cost"]!.GetValue<decimal>());
+        // the cluster's own accounting: the simulated GPU-seconds so far (2 GPUs x 12 minutes less the queue) at $3.50 per GPU-hour
+        var reported = first["job"]!["gpu_seconds"]!.GetValue<decimal>();
+        Assert.Equal(2 * (18 * 40 - 5), reported);
+        Assert.Equal(Math.Round(3.50m * reported / 3600, 2, MidpointRounding.AwayFromZero), first["job"]!["current_cost"]!.GetValue<decimal>());
+        // between reports the cost accrues by the clock: 6 more minutes of 2 GPUs, until the next report corrects it
+        platform.Clock.Advance(TimeSpan.FromMinutes(6));
+        var accrued = await platform.JobAsync(user, id);
+        Assert.Equal(Math.Round(3.50m * (reported + 2 * 360) / 3600, 2, MidpointRounding.AwayFromZero), accrued["job"]!["current_cost"]!.GetValue<decimal>());
         Assert.Equal(1, (await platform.StoredJobAsync(user, id)).LastPollNumber);
         Assert.Null(first["job"]!["last_poll_number"]); // the chain's bookkeeping is not the user's
 
@@ -50,8 +57,8 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
         var finished = done["job"]!;
         Assert.Equal("completed", finished["status"]!.GetValue<string>());
         Assert.Equal(100m, finished["progress"]!.GetValue<decimal>());
-        var hours = (decimal)(finished["completed_at"]!.GetValue<DateTimeOffset>() - finished["started_at"]!.GetValue<DateTimeOffset>()).TotalSeconds / 3600m;
-        Assert.Equal(Math.Round(7.00m * hours, 2, MidpointRounding.AwayFromZero), finished["final_cost"]!.GetValue<decimal>());
+        var gpuSeconds = finished["gpu_seconds"]!.GetValue<decimal>();
+        Assert.Equal(Math.Round(3.50m * gpuSeconds / 3600, 2, MidpointRounding.AwayFromZero), finished["final_cost"]!.GetValue<decimal>());
         Assert.Equal(finished["final_cost"]!.GetValue<decimal>(), finished["current_cost"]!.GetValue<decimal>());
 
         var metrics = done["metrics"]!.AsArray();

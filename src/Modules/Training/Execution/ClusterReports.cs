@@ -56,6 +56,11 @@ internal static class ClusterReports
                 status.Attempt ?? job.Attempt, checkpoint.Files ?? []));
         }
 
+        if (Restarted(job, status, now, rules, usage, events, messages) is { } stopped)
+        {
+            return stopped;
+        }
+
         switch (status.Status)
         {
             case "completed":
@@ -89,29 +94,6 @@ internal static class ClusterReports
                     "Paused on the GPU cluster.", now));
                 break;
             default:
-                if (status.Attempt is { } attempt && attempt > job.Attempt && job.Status is JobStatus.Running or JobStatus.Recovering
-                    && status.Status is not ("recovering" or "paused"))
-                {
-                    // a cluster that restarts by itself (Slurm's requeue) may be running again before we saw it recovering
-                    var missedRecovery = job.Status is JobStatus.Running && (status.RecoveryCount ?? 0) > job.RecoveryCount;
-                    if (missedRecovery)
-                    {
-                        var count = status.RecoveryCount!.Value;
-                        events.Add(new TrainingJobPreempted(job.Id, attempt - 1, count, job.Checkpoints.LastOrDefault()?.Step, Preemption(status), now));
-                        if (count > rules.MaxRecoveries)
-                        {
-                            events.Add(JobEndings.Failed(job,
-                                $"The GPU cluster stopped the job {count} times; it is not restarted more than {rules.MaxRecoveries} times (GpuCluster:MaxRecoveries).",
-                                now, usage));
-                            messages.Add(new CancelOnCluster(job.Id, status.ExternalJobId));
-                            return new ReportDecision(events, messages, PollAgain: false);
-                        }
-                    }
-
-                    var run = status.Attempts?.FirstOrDefault(a => a.Attempt == attempt);
-                    events.Add(new TrainingJobResumed(job.Id, attempt, run?.FromStep ?? 0, job.Status is JobStatus.Recovering || missedRecovery, now));
-                }
-
                 break;
         }
 
@@ -157,6 +139,40 @@ internal static class ClusterReports
                     $"The GPU cluster's status could not be read for {Minutes(now - unreadableSince)} ({failures} attempts in a row; last: {reason}).", now));
                 return new ReportDecision(failed, [new CancelOnCluster(job.Id, job.ExternalJobId!)], false);
         }
+    }
+
+    /// <summary>
+    /// A higher attempt than the job's, after a pause or a preemption: the job ran again (it may even have ended since).
+    /// A cluster that restarts by itself (Slurm's requeue) may be running again before we saw it recovering: its
+    /// recovery is recorded too, and past the limit the job is stopped (the returned decision).
+    /// </summary>
+    private static ReportDecision? Restarted(
+        TrainingJob job, ClusterJobStatus status, DateTimeOffset now, ReportRules rules, ReportedUsage? usage, List<object> events, List<object> messages)
+    {
+        if (status.Attempt is not { } attempt || attempt <= job.Attempt || job.Status is not (JobStatus.Running or JobStatus.Recovering)
+            || status.Status is "recovering" or "paused")
+        {
+            return null;
+        }
+
+        var missedRecovery = job.Status is JobStatus.Running && (status.RecoveryCount ?? 0) > job.RecoveryCount;
+        if (missedRecovery)
+        {
+            var count = status.RecoveryCount!.Value;
+            events.Add(new TrainingJobPreempted(job.Id, attempt - 1, count, job.Checkpoints.LastOrDefault()?.Step, Preemption(status), now));
+            if (count > rules.MaxRecoveries)
+            {
+                events.Add(JobEndings.Failed(job,
+                    $"The GPU cluster stopped the job {count} times; it is not restarted more than {rules.MaxRecoveries} times (GpuCluster:MaxRecoveries).",
+                    now, usage));
+                messages.Add(new CancelOnCluster(job.Id, status.ExternalJobId));
+                return new ReportDecision(events, messages, PollAgain: false);
+            }
+        }
+
+        var run = status.Attempts?.FirstOrDefault(a => a.Attempt == attempt);
+        events.Add(new TrainingJobResumed(job.Id, attempt, run?.FromStep ?? 0, job.Status is JobStatus.Recovering || missedRecovery, now));
+        return null;
     }
 
     public static bool IsTerminal(object e) => e is TrainingJobCompleted or TrainingJobFailed or TrainingJobCancelled;

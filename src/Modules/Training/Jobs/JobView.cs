@@ -58,10 +58,13 @@ public sealed record JobView(
 
     public static JobView From(TrainingJob job, DateTimeOffset? now)
     {
-        var at = job.CompletedAt ?? (now is { } n && job.IsActive ? (n > job.UpdatedAt ? n : job.UpdatedAt) : job.UpdatedAt);
-        var reckoning = JobCost.At(job, at);
-        var current = job.IsActive ? Math.Max(job.CurrentCost, reckoning.Total) : job.CurrentCost;
-        return Build(job, current, reckoning.Usage);
+        if (job.IsTerminal)
+        {
+            return Build(job, job.CurrentCost, job.FinalUsage);
+        }
+
+        var reckoning = JobCost.At(job, now is { } n && n > job.UpdatedAt ? n : job.UpdatedAt);
+        return Build(job, Math.Max(job.CurrentCost, reckoning.Total), reckoning.Usage);
     }
 
     private static JobView Build(TrainingJob job, decimal currentCost, GpuUsage? usage) => new(

@@ -84,6 +84,9 @@ public sealed class TrainingJob
     /// <summary>The cluster's GPU accounting of its last report, or null from a cluster that does not report any.</summary>
     public ReportedUsage? ReportedUsage { get; set; }
 
+    /// <summary>What the job's GPUs used, as fixed by its ending (the final cost's reckoning).</summary>
+    public GpuUsage? FinalUsage { get; set; }
+
     public List<JobCheckpoint> Checkpoints { get; set; } = [];
 
     /// <summary>The last time the cluster's status was read (a poll's answer or a push): a job unreadable for too long fails.</summary>

@@ -162,7 +162,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.Progress = 100m;
         job.CurrentStep = job.TotalSteps;
         job.CurrentEpoch = job.TotalEpochs;
-        End(job, e.CompletedAt, e.FinalCost);
+        End(job, e.CompletedAt, e.FinalCost, e.Usage);
     }
 
     public void Apply(TrainingJobFailed e, TrainingJob job)
@@ -170,7 +170,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.Status = JobStatus.Failed;
         job.CurrentStage = "failed";
         job.ErrorMessage = e.Reason;
-        End(job, e.FailedAt, e.FinalCost);
+        End(job, e.FailedAt, e.FinalCost, e.Usage);
     }
 
     public void Apply(TrainingJobCancelled e, TrainingJob job)
@@ -178,7 +178,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.Status = JobStatus.Cancelled;
         job.CurrentStage = "cancelled";
         job.ErrorMessage = e.Reason;
-        End(job, e.CancelledAt, e.FinalCost);
+        End(job, e.CancelledAt, e.FinalCost, e.Usage);
     }
 
     public void Apply(ArtifactLinked e, TrainingJob job)
@@ -187,8 +187,14 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.UpdatedAt = e.At;
     }
 
-    private static void End(TrainingJob job, DateTimeOffset at, decimal finalCost)
+    private static void End(TrainingJob job, DateTimeOffset at, decimal finalCost, GpuUsage? usage)
     {
+        job.FinalUsage = usage;
+        if (usage?.Attempts is { Count: > 0 } attempts)
+        {
+            job.Attempt = Math.Max(job.Attempt, attempts.Max(a => a.Attempt));
+        }
+
         job.CompletedAt = at;
         job.FinalCost = finalCost;
         job.CurrentCost = finalCost;
