@@ -92,6 +92,8 @@ public sealed class DashboardHost : IAsyncLifetime
             ["GpuCluster__PollInterval"] = "00:00:01",
             ["Simulator__TimeScale"] = Environment.GetEnvironmentVariable("LORA_BROWSER_TIMESCALE") ?? DefaultTimeScale,
             ["Simulator__CallbackInterval"] = "00:00:00.500",
+            // the demo's preemptions (appsettings.Development.json) are off: a browser test asks for them when it wants them
+            ["Simulator__PreemptionRate"] = "0",
             ["Messaging__ScheduledPollingInterval"] = "00:00:00.200",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",

@@ -17,6 +17,7 @@ public sealed class when_the_cluster_is_unreliable
         ["Simulator:Faults:LostJobRate"] = "0.2",
         ["Simulator:Faults:JobFailureRate"] = "0.2",
         ["Simulator:Faults:ArtifactFailureRate"] = "0.3",
+        ["Simulator:PreemptionRate"] = "0.3",
     };
 
     [Fact]
@@ -42,5 +43,8 @@ public sealed class when_the_cluster_is_unreliable
         Assert.Equal(guarantees.Completed, guarantees.Models);
         Assert.Equal(guarantees.Completed, guarantees.StorageRecords);
         Assert.Equal(24, guarantees.JobsWithOneNotificationPerStep);
+        Assert.True(guarantees.RecoveredJobs > 0, "some jobs were preempted and recovered");
+        Assert.Equal(guarantees.RecoveredJobs, guarantees.ClusterResumes);
+        Assert.Equal(guarantees.FinalCosts, guarantees.ComputeBilled);
     }
 }

@@ -14,10 +14,14 @@ public static class ReliabilityBenchmarks
     {
         var jobs = JobCreationBenchmark.Option(args, "--jobs", 200);
         var kills = JobCreationBenchmark.Option(args, "--kills", 5);
-        var outcome = await CrashScenario.RunAsync(ConnectionString(), jobs, kills, jitter: TimeSpan.FromSeconds(3), log: Console.Error.WriteLine);
+        var preemption = 0.25;
+        var outcome = await CrashScenario.RunAsync(ConnectionString(), jobs, kills, jitter: TimeSpan.FromSeconds(3), log: Console.Error.WriteLine,
+            preemptionRate: preemption);
         var g = outcome.Guarantees;
         PrintTable(
-            ("jobs in flight / SIGKILLs at random moments", $"{jobs} / {kills}"),
+            ("jobs in flight / SIGKILLs at random moments / share preempted once", $"{jobs} / {kills} / {preemption:P0}"),
+            ("jobs recovered from a checkpoint / restarts on the cluster", $"{g.RecoveredJobs} / {g.ClusterResumes}"),
+            ("compute billed / sum of final costs", $"${g.ComputeBilled:0.00} / ${g.FinalCosts:0.00}"),
             ("ended completed, with their model", $"{g.Completed} of {jobs}"),
             ("jobs with exactly one terminal event (terminal events in all)", $"{g.JobsWithOneTerminalEvent} ({g.TerminalEvents})"),
             ("cluster jobs (submit calls seen by the cluster)", $"{g.ClusterJobs} ({g.SubmitCalls})"),
@@ -39,7 +43,8 @@ public static class ReliabilityBenchmarks
         var wrong = outcome.Jobs.Where(j => !j.IsRight).Take(3).Select(j => $"{j.Id}: expected {j.Expected}, was {j.Actual}");
         var holds = outcome.Right == jobs && g.AllHold(jobs, accepted, 1);
         PrintTable(
-            ("jobs; faults injected", $"{jobs}; 20% submit 5xx, 20% status 5xx, 5% status time-outs, 5% lost, 5% GPU failures, 20% model download 503"),
+            ("jobs; faults injected", $"{jobs}; 20% submit 5xx, 20% status 5xx, 5% status time-outs, 5% lost, 5% GPU failures, 20% model download 503, 10% preempted once"),
+            ("jobs recovered from a checkpoint / restarts on the cluster / compute billed vs final costs", $"{g.RecoveredJobs} / {g.ClusterResumes} / ${g.ComputeBilled:0.00} vs ${g.FinalCosts:0.00}"),
             ("what the cluster's own record says each job became", byExpected),
             ("jobs that ended in that state with its reason", $"{outcome.Right} of {jobs} ({100.0 * outcome.Right / jobs:0.0}%)"),
             ("faults the simulator injected (answered)", string.Join(", ", outcome.InjectedFaults.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} {f.Value}"))),

@@ -11,7 +11,9 @@ public static class CrashScenario
     public sealed record Outcome(int Jobs, int Kills, JobGuarantees Guarantees, TimeSpan Duration);
 
     /// <param name="jitter">Adds a random wait of up to this long after each kill's milestone, so the kill lands at an arbitrary point.</param>
-    public static async Task<Outcome> RunAsync(string connectionString, int jobs, int kills, TimeSpan jitter = default, Action<string>? log = null)
+    /// <param name="preemptionRate">The share of jobs the simulator preempts once, so kills also land during recoveries.</param>
+    public static async Task<Outcome> RunAsync(
+        string connectionString, int jobs, int kills, TimeSpan jitter = default, Action<string>? log = null, double preemptionRate = 0)
     {
         var started = DateTime.UtcNow;
         await using var host = await HostProcess.StartAsync(connectionString, new Dictionary<string, string>
@@ -21,6 +23,7 @@ public static class CrashScenario
             ["Simulator:TimeScale"] = "150",
             ["Messaging:ScheduledPollingInterval"] = "00:00:00.200",
             ["Artifacts:RetryDelay"] = "00:00:00.500",
+            ["Simulator:PreemptionRate"] = preemptionRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         using var client = host.ClientFor(await host.CreateUserAsync("crash-" + Guid.NewGuid().ToString("N")[..6]));
         var dataset = await HostProcess.ReadyDatasetAsync(client, 40);

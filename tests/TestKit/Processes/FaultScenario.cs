@@ -3,7 +3,7 @@ namespace LoraPipeline.TestKit.Processes;
 /// <summary>
 /// Jobs run against a cluster that misbehaves: a fifth of submit and status calls answer 5xx, one in
 /// twenty status calls hangs past our time limit, one job in twenty is lost by the cluster and one
-/// in twenty fails on its GPU, and a fifth of model downloads answer 503. Every job must still end
+/// in twenty fails on its GPU, a fifth of model downloads answer 503, and one job in ten is preempted once. Every job must still end
 /// in the state the cluster's own record says it should, with a reason that says why. Used by the
 /// test suite (small) and by the reliability suite (`./bench.sh faults`, 200 jobs).
 /// </summary>
@@ -51,6 +51,8 @@ public static class FaultScenario
         ["Simulator:Faults:LostJobRate"] = "0.05",
         ["Simulator:Faults:JobFailureRate"] = "0.05",
         ["Simulator:Faults:ArtifactFailureRate"] = "0.2",
+        // and a tenth of the jobs preempted once, restarted from their checkpoint: they still end as the record says
+        ["Simulator:PreemptionRate"] = "0.1",
     };
 
     /// <param name="faults">Other rates than <see cref="Faults"/> (a small run needs higher ones to meet every kind of fault).</param>

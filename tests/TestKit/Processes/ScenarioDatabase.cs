@@ -94,8 +94,14 @@ public sealed class ScenarioDatabase(string connectionString, string schema) : I
                      and (count(*) filter (where n.data->>'Type' = 'job_started') = 1) = (j.data->>'StartedAt' is not null)
                      and (count(*) filter (where n.data->>'Type' = 'artifact_ready') = 1) = (j.status = 'Completed')) t
                 """),
-            await CountAsync($"select count(*) from \"{Schema}\".mt_doc_dataset where status = 'Ready'"));
+            await CountAsync($"select count(*) from \"{Schema}\".mt_doc_dataset where status = 'Ready'"),
+            await CountAsync($"select count(*) from \"{Schema}\".mt_doc_trainingjob where (data->>'RecoveryCount')::int > 0"),
+            await CountAsync($"select coalesce(sum(jsonb_array_length(jsonb_path_query_array(lifecycle_calls, '$[*] ? (@.action == \"resume\")'))), 0) from \"{Schema}_sim\".jobs"),
+            await DecimalAsync($"select coalesce(sum((data->>'Amount')::numeric), 0) from \"{Schema}\".mt_doc_costrecord where data->>'CostType' = 'training_compute'"),
+            await DecimalAsync($"select coalesce(sum((data->>'FinalCost')::numeric), 0) from \"{Schema}\".mt_doc_trainingjob"));
     }
+
+    private async Task<decimal> DecimalAsync(string sql) => (await RowsAsync(sql, r => r.GetDecimal(0))).Single();
 
     /// <summary>What a stuck run looks like: the unfinished jobs' last events and what Wolverine still holds.</summary>
     public async Task<string> DiagnoseAsync()
@@ -142,8 +148,15 @@ public sealed class ScenarioDatabase(string connectionString, string schema) : I
 /// </summary>
 public sealed record JobGuarantees(
     int Jobs, IReadOnlyDictionary<string, int> FinalStatuses, int JobsWithOneTerminalEvent, int TerminalEvents, int ClusterJobs, int SubmitCalls,
-    int ClusterIdsMatching, int StartedJobs, int ComputeRecords, int StorageRecords, int Models, int JobsWithOneNotificationPerStep, int ReadyDatasets)
+    int ClusterIdsMatching, int StartedJobs, int ComputeRecords, int StorageRecords, int Models, int JobsWithOneNotificationPerStep, int ReadyDatasets,
+    int RecoveredJobs, int ClusterResumes, decimal ComputeBilled, decimal FinalCosts)
 {
+    /// <summary>Each recovery made one restart on the cluster (a resume sent twice after a crash restarts once).</summary>
+    public bool OneRestartPerRecovery => ClusterResumes == RecoveredJobs;
+
+    /// <summary>The compute bills add up to the jobs' final costs, to the cent.</summary>
+    public bool BillsMatchFinalCosts => ComputeBilled == FinalCosts;
+
     public int Completed => FinalStatuses.GetValueOrDefault("Completed");
 
     /// <summary>Every guarantee at once, for a results table; the tests assert them one by one.</summary>
@@ -151,5 +164,5 @@ public sealed record JobGuarantees(
         Jobs == expectedJobs && JobsWithOneTerminalEvent == expectedJobs && TerminalEvents == expectedJobs
         && ClusterJobs == expectedClusterJobs && ClusterIdsMatching == expectedClusterJobs
         && ComputeRecords == StartedJobs && Models == Completed && StorageRecords == Completed
-        && JobsWithOneNotificationPerStep == expectedJobs && ReadyDatasets == datasets;
+        && JobsWithOneNotificationPerStep == expectedJobs && ReadyDatasets == datasets && OneRestartPerRecovery && BillsMatchFinalCosts;
 }
