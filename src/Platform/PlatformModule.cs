@@ -25,6 +25,8 @@ public static class PlatformModule
             .ValidateOnStart();
         services.AddSingleton<IBlobStore, FileSystemBlobStore>();
         services.AddSingleton<FileLinkSigner>();
+        services.AddSingleton<BlobSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<BlobSweeper>());
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

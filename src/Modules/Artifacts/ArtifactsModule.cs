@@ -19,6 +19,7 @@ public static class ArtifactsModule
             .ValidateOnStart();
         services.AddTransient<ArtifactCollector>();
         services.AddSingleton<Contracts.IModelCatalog, ModelCatalog>();
+        services.AddSingleton<LoraPipeline.Platform.Storage.IBlobOwner, ModelBlobs>();
         services.AddSingleton<CollectionWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<CollectionWatch>());
 
@@ -26,6 +27,7 @@ public static class ArtifactsModule
         {
             opts.Projections.Add<ModelArtifactProjection>(ProjectionLifecycle.Inline);
             opts.Schema.For<ModelArtifact>().Duplicate(m => m.CreatedAt).Duplicate(m => m.QualityScore).Duplicate(m => m.DeletedAt);
+            opts.Schema.For<Checkpoints.StoredCheckpoint>().Duplicate(c => c.JobId);
         });
 
         services.ConfigureWolverine(opts =>

@@ -24,6 +24,7 @@ public static class DatasetsModule
             .ValidateOnStart();
         services.AddSingleton<StoredDatasetValidator>();
         services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
+        services.AddSingleton<LoraPipeline.Platform.Storage.IBlobOwner, DatasetBlobs>();
         services.TryAddSingleton<IDatasetUsage, NoDatasetUsage>();
         services.AddSingleton<ValidationWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<ValidationWatch>());

@@ -8,7 +8,8 @@ namespace LoraPipeline.Platform.Storage;
 /// <c>GET /files/{bucket}/{path}?expires=..&amp;signature=..</c>: serves a blob to whoever holds a
 /// valid signed link (the GPU cluster fetching a dataset, a user downloading an adapter). No API key:
 /// the signature is the credential. Range requests are honoured so large downloads can resume.
-/// A forged, altered or expired link is 403; a valid link to a deleted blob is 404.
+/// A forged, altered or expired link is 403; a valid link to a deleted blob, or to one its owning module no
+/// longer serves (a deleted model's files), is 404.
 /// </summary>
 public static class FileDownloads
 {
@@ -26,7 +27,9 @@ public static class FileDownloads
         return app;
     }
 
-    internal static IResult Download(string bucket, string? path, string? expires, string? signature, FileLinkSigner signer, IBlobStore blobs)
+    internal static async Task<IResult> Download(
+        string bucket, string? path, string? expires, string? signature, FileLinkSigner signer, IBlobStore blobs, IEnumerable<IBlobOwner> owners,
+        CancellationToken ct)
     {
         if (string.IsNullOrEmpty(path))
         {
@@ -42,7 +45,8 @@ public static class FileDownloads
         }
 
         var location = new BlobLocation(bucket, path);
-        var stream = blobs.OpenRead(location);
+        var owner = owners.FirstOrDefault(o => o.Bucket == bucket);
+        var stream = owner is null || await owner.MayServeAsync(location, ct) ? blobs.OpenRead(location) : null;
         if (stream is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found",

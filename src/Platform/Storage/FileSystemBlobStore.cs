@@ -15,16 +15,34 @@ public sealed class StorageOptions
 
     /// <summary>Base URL that signed links are made absolute with (what the GPU cluster can reach).</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>How often stale temporary files and unreferenced blobs are removed (0: never).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Only files older than this are swept: longer than any write takes (a 500 MiB upload over a slow link, a
+    /// model download) plus the commit of the record that follows it.
+    /// </summary>
+    public TimeSpan SweepAfter { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// Fault injection for the power-cut scenario: the process dies the moment a write to this bucket is durable,
+    /// before the record that would point at it can commit. Empty (off) by default.
+    /// </summary>
+    public string? CrashAfterWriteTo { get; set; }
 }
 
 /// <summary>
 /// Blobs as files under {Root}/{bucket}/{path}. Writes go to a temporary file in the same
-/// bucket and are renamed into place, so readers never see half a file.
+/// bucket and are renamed into place, so readers never see half a file; the file and then its
+/// folder are flushed to disk before the write returns, so a record committed after it never points
+/// at a file a power cut took back.
 /// </summary>
 public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlobStore
 {
     private const int CopyBufferSize = 128 * 1024;
     private readonly string _root = System.IO.Path.GetFullPath(options.Value.Root);
+    private readonly string? _crashAfterWriteTo = options.Value.CrashAfterWriteTo;
 
     public Task<StoredBlob> WriteAsync(BlobLocation location, Stream content, long? maxBytes, CancellationToken ct) =>
         WriteAsync(location, async (output, token) =>
@@ -61,6 +79,7 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
             {
                 await produce(output, ct);
                 await output.FlushAsync(ct);
+                file.Flush(flushToDisk: true); // the data on the device before the rename makes it visible
                 size = output.Length;
                 sha256 = output.Sha256();
             }
@@ -75,6 +94,12 @@ public sealed class FileSystemBlobStore(IOptions<StorageOptions> options) : IBlo
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
                 File.Move(temp, target, overwrite: true);
             }
+            DurableFiles.SyncFolder(System.IO.Path.GetDirectoryName(target)!); // and the rename itself
+            if (_crashAfterWriteTo is { Length: > 0 } bucket && bucket == location.Bucket)
+            {
+                Environment.FailFast($"Storage:CrashAfterWriteTo: {location.Bucket}/{location.Path} is written; dying before its record commits.");
+            }
+
             return new StoredBlob(location, size, sha256);
         }
         catch

@@ -78,12 +78,43 @@ public sealed class HostProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>Starts the Host again with the same settings, database and port.</summary>
-    public async Task RestartAsync()
+    /// <summary>Starts the Host again with the same settings (but <paramref name="changes"/>: null removes one), database and port.</summary>
+    public async Task RestartAsync(IReadOnlyDictionary<string, string?>? changes = null)
     {
+        foreach (var (key, value) in changes ?? new Dictionary<string, string?>())
+        {
+            var name = key.Replace(":", "__", StringComparison.Ordinal);
+            if (value is null)
+            {
+                _environment.Remove(name);
+            }
+            else
+            {
+                _environment[name] = value;
+            }
+        }
+
         _process = Launch(RepositoryRoot(), _environment, Url, _errors);
         await WaitReadyAsync();
     }
+
+    /// <summary>Waits until the process has exited by itself (a fault that makes it die), at most <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The Host's blob folder (Storage:Root).</summary>
+    public string BlobRoot => _environment["Storage__Root"];
 
     /// <summary>
     /// Another node of the same platform (run with Cluster:Mode=Balanced): the same database, schema,

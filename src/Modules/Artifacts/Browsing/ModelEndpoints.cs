@@ -1,8 +1,10 @@
 using LoraPipeline.Artifacts.Model;
 using LoraPipeline.Platform.Http;
+using LoraPipeline.Platform.Storage;
 using Marten;
 using Marten.Pagination;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -96,14 +98,64 @@ public static class UpdateModelEndpoint
         (body.Name is { } name ? UserText.Clean(name) : model.Name, body.Description is { } text ? UserText.Clean(text) : model.Description);
 }
 
-/// <summary>Soft delete: the model leaves the lists and its links; its files are kept.</summary>
+/// <summary>
+/// Soft delete: the model leaves the lists and its links stop working; its files are kept. With <c>?purge=true</c>
+/// (also on a model already deleted) its files and its job's stored checkpoint copies are removed for real.
+/// </summary>
 public static class DeleteModelEndpoint
 {
-    public static ProblemDetails Validate(ModelArtifact? model) =>
-        model is { DeletedAt: null } ? WolverineContinue.NoProblems : ApiProblems.NotFound("Model").ToProblemDetails();
+    public static ProblemDetails Validate(ModelArtifact? model, bool? purge) =>
+        model is { DeletedAt: null } || (purge == true && model is { PurgedAt: null })
+            ? WolverineContinue.NoProblems
+            : ApiProblems.NotFound("Model").ToProblemDetails();
 
     [WolverineDelete("/api/models/{id}", OperationId = "DeleteModel"), Tags("Models")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
-    public static (IResult, ModelArtifactDeleted) Delete(Guid id, [WriteAggregate("id", Required = false)] ModelArtifact? model, TimeProvider clock) =>
-        (Results.NoContent(), new ModelArtifactDeleted(id, clock.GetUtcNow()));
+    public static (IResult, Events, OutgoingMessages) Delete(
+        Guid id, bool? purge, [WriteAggregate("id", Required = false)] ModelArtifact? model, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        var events = new Events();
+        var messages = new OutgoingMessages();
+        if (model!.DeletedAt is null)
+        {
+            events.Add(new ModelArtifactDeleted(id, now));
+        }
+
+        if (purge == true)
+        {
+            events.Add(new ModelArtifactPurged(id, now));
+            messages.Add(new RemoveModelFiles(id));
+        }
+
+        return (Results.NoContent(), events, messages);
+    }
+}
+
+/// <summary>Removes a purged model's files and its job's checkpoint copies; a redelivery finds nothing left.</summary>
+public static class RemoveModelFilesHandler
+{
+    public static async Task Handle(RemoveModelFiles command, IDocumentSession session, IBlobStore blobs, CancellationToken ct)
+    {
+        if (await session.LoadAsync<ModelArtifact>(command.ArtifactId, ct) is not { PurgedAt: not null } model)
+        {
+            return;
+        }
+
+        foreach (var file in model.Artifacts)
+        {
+            blobs.Delete(ModelArtifact.Location(file));
+        }
+
+        var checkpoints = await session.Query<Checkpoints.StoredCheckpoint>().Where(c => c.JobId == model.JobId).ToListAsync(ct);
+        foreach (var checkpoint in checkpoints)
+        {
+            foreach (var file in checkpoint.Files)
+            {
+                blobs.Delete(ModelArtifact.Location(file));
+            }
+
+            session.Delete(checkpoint);
+        }
+    }
 }

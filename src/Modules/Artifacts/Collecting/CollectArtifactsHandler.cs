@@ -138,10 +138,12 @@ public sealed class ArtifactCollector(
         {
             var location = new BlobLocation(Buckets.Models, ModelArtifact.FilePath(userId, jobId, SafeFileName.Of(file.Name)));
             var earlier = model.Artifacts.FirstOrDefault(f => f.Name == file.Name && (!file.ChecksumKnown || f.Sha256 == file.Sha256));
-            if (earlier is not null && blobs.SizeOf(location) == earlier.Size)
+            // stored by an earlier attempt: resume without downloading it again, once its bytes still hash to what was recorded
+            if (earlier is not null && blobs.SizeOf(location) == earlier.Size
+                && string.Equals(await blobs.ComputeSha256Async(location, ct), earlier.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 stored.Add(earlier);
-                continue; // stored by an earlier attempt: resume, do not download again
+                continue;
             }
 
             await using var download = await cluster.OpenAsync(file, ct);

@@ -30,6 +30,12 @@ public sealed record ModelArtifactRenamed(Guid ArtifactId, string Name, string? 
 
 public sealed record ModelArtifactDeleted(Guid ArtifactId, DateTimeOffset At);
 
+/// <summary>The user asked for the model's files (and its job's stored checkpoints) to be removed for real.</summary>
+public sealed record ModelArtifactPurged(Guid ArtifactId, DateTimeOffset At);
+
+/// <summary>Remove a purged model's files and its job's stored checkpoint copies (after the purge is committed; idempotent).</summary>
+public sealed record RemoveModelFiles(Guid ArtifactId);
+
 /// <summary>E05's training summary.</summary>
 public sealed record TrainingSummary(int EpochsCompleted, int TotalSteps, double? FinalLoss, decimal TrainingDurationHours, decimal TotalCost);
 

@@ -44,6 +44,9 @@ public sealed class ModelArtifact
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
 
+    /// <summary>When its files were removed for real (DELETE ?purge=true); the record stays for the bills' history.</summary>
+    public DateTimeOffset? PurgedAt { get; set; }
+
     /// <summary>The stream's version (Version is the model's own, E05's "1.0.0").</summary>
     [Version]
     public long StreamVersion { get; set; }

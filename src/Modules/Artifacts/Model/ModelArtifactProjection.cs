@@ -80,4 +80,10 @@ public sealed partial class ModelArtifactProjection : SingleStreamProjection<Mod
         model.DeletedAt = e.At;
         model.UpdatedAt = e.At;
     }
+
+    public void Apply(ModelArtifactPurged e, ModelArtifact model)
+    {
+        model.PurgedAt = e.At;
+        model.UpdatedAt = e.At;
+    }
 }

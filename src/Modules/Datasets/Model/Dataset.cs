@@ -69,6 +69,9 @@ public sealed class Dataset
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
 
+    /// <summary>When its files were removed for real (DELETE ?purge=true); the record stays.</summary>
+    public DateTimeOffset? PurgedAt { get; set; }
+
     [Version]
     public long Version { get; set; }
 

@@ -58,6 +58,12 @@ public sealed partial class DatasetProjection : SingleStreamProjection<Dataset, 
 
     public void Apply(DatasetFailed e, Dataset dataset) => dataset.UpdatedAt = e.ValidatedAt;
 
+    public void Apply(DatasetPurged e, Dataset dataset)
+    {
+        dataset.PurgedAt = e.PurgedAt;
+        dataset.UpdatedAt = e.PurgedAt;
+    }
+
     public void Apply(DatasetDeleted e, Dataset dataset)
     {
         dataset.DeletedAt = e.DeletedAt;

@@ -42,12 +42,13 @@ public sealed record DatasetView(
     ValidationProgressView? ValidationProgress,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? DeletedAt)
+    DateTimeOffset? DeletedAt,
+    DateTimeOffset? PurgedAt)
 {
     public static DatasetView From(Dataset d, ValidationProgressView? progress = null) => new(
         d.Id, d.UserId, d.Name, d.Description, d.Format, d.Status, d.StorageBucket, d.StoragePath, d.FileName, d.FileSize, d.FileSha256,
         d.TotalTrainingPairs, d.TotalValidationPairs, d.TotalTokens, d.AvgTurnsPerConversation, d.AvgTokensPerTurn, d.TrainingReady,
         d.ValidatedAt, d.ValidationErrors, d.ErrorCount, d.ErrorCounts, d.ErrorsListed, d.ErrorsListTruncated, d.Warnings, d.WarningCount,
         d.WarningCounts, d.SampleData, d.ValidationReport, d.MaxSequenceLength, d.Tokenizer, d.ValidationRun, progress,
-        d.CreatedAt, d.UpdatedAt, d.DeletedAt);
+        d.CreatedAt, d.UpdatedAt, d.DeletedAt, d.PurgedAt);
 }

@@ -65,6 +65,7 @@ public static class RevalidateDatasetEndpoint
     public static ProblemDetails? Refusal(Dataset dataset) => dataset switch
     {
         { DeletedAt: not null } => ApiProblems.Conflict("Dataset deleted", "A deleted dataset cannot be validated again; upload it anew.").ToProblemDetails(),
+        { PurgedAt: not null } => ApiProblems.Conflict("Dataset purged", "The dataset's file was removed; upload it anew.").ToProblemDetails(),
         { Status: DatasetStatus.Validating } => ApiProblems.Conflict("Validation in progress",
             "The dataset is being validated; wait for the result before asking again.", new { status = "validating" }).ToProblemDetails(),
         _ => null,
