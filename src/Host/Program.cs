@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Host.UseDefaultServiceProvider((context, options) =>
     options.ValidateScopes = options.ValidateOnBuild = !context.HostingEnvironment.IsProduction());
 
+builder.RefuseUnsafeSettings();
 builder.AddLogging();
 builder.AddCritterStack();
 builder.AddHttpSurface();

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -34,15 +32,16 @@ internal static class HttpSurface
 
     public static WebApplication UseHttpSurface(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseJsonBodyLimit();
-        app.UseJsonObjectBodies();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseRouting(); // after static files: the dashboard fallback must not swallow /assets/*
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseJsonObjectBodies(); // after the key is checked: an unauthenticated request's body is never buffered
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference(o => o.WithTitle("LoraPipeline API")).AllowAnonymous();

@@ -67,7 +67,7 @@ internal static class ClusterReports
                 events.Add(JobEndings.Completed(job, EndTime(job, status.CompletedAt, now), usage));
                 return new ReportDecision(events, messages, PollAgain: false);
             case "failed":
-                events.Add(JobEndings.Failed(job, $"The GPU cluster reported a failure: {status.ErrorMessage ?? "no reason given"}", now, usage));
+                events.Add(JobEndings.Failed(job, $"The GPU cluster reported a failure: {ClusterText.ForUser(status.ErrorMessage)}", now, usage));
                 return new ReportDecision(events, messages, PollAgain: false);
             case "cancelled":
                 events.Add(JobEndings.Failed(job, "The GPU cluster cancelled the job without our request.", now, usage));

@@ -29,7 +29,7 @@ public abstract record ClusterCall<T>
 /// retries with jittered exponential back-off, a circuit breaker. Faults come back as values, not
 /// exceptions, so callers decide what a failure means for the job.
 /// </summary>
-public sealed class GpuClusterClient(HttpClient http, IOptions<GpuClusterOptions> options)
+public sealed class GpuClusterClient(HttpClient http, IOptions<GpuClusterOptions> options, ILogger<GpuClusterClient> logger)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -99,22 +99,28 @@ public sealed class GpuClusterClient(HttpClient http, IOptions<GpuClusterOptions
         }
     }
 
-    private static async Task<string> ReasonAsync(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>Why the cluster said no, as a user may read it; its raw answer is logged, not shown.</summary>
+    private async Task<string> ReasonAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
+        string? error = null;
         try
         {
-            var error = JsonSerializer.Deserialize<ClusterError>(text, Json)?.Error;
-            if (!string.IsNullOrWhiteSpace(error))
-            {
-                return $"{(int)response.StatusCode}: {error}";
-            }
+            error = JsonSerializer.Deserialize<ClusterError>(text, Json)?.Error;
         }
         catch (JsonException)
         {
-            // not JSON: fall through to the raw text
+            // not JSON: the raw text it is
         }
 
-        return $"{(int)response.StatusCode}: {(text.Length > 200 ? text[..200] : text)}".TrimEnd(' ', ':');
+        var raw = string.IsNullOrWhiteSpace(error) ? text : error;
+        var shown = ClusterText.ForUser(raw);
+        if (shown != raw)
+        {
+            logger.LogInformation("The GPU cluster answered {Status} to {Method} {Path}: {Answer}", (int)response.StatusCode,
+                response.RequestMessage?.Method, response.RequestMessage?.RequestUri?.AbsolutePath, raw.Length > 4096 ? raw[..4096] : raw);
+        }
+
+        return $"{(int)response.StatusCode}: {shown}";
     }
 }
