@@ -101,6 +101,9 @@ public sealed class SimulatorFaultOptions
 
     /// <summary>The first this many downloads of each artifact file answer 503 (deterministic, counted per process).</summary>
     public int ArtifactFailuresPerFile { get; set; }
+
+    /// <summary>The first this many downloads of each artifact file send a little of the body, then nothing, until the client gives up.</summary>
+    public int ArtifactStallsPerFile { get; set; }
 }
 
 /// <summary>The values of <see cref="SimulatorOptions.CallbackSignature"/>.</summary>

@@ -29,6 +29,9 @@ internal sealed class SimulatorService(
     /// <summary>Downloads of each artifact file so far ("{job}/{file}"), for <see cref="SimulatorFaultOptions.ArtifactFailuresPerFile"/>.</summary>
     private readonly ConcurrentDictionary<string, int> _downloads = new(StringComparer.Ordinal);
 
+    /// <summary>Downloads of each artifact file stalled so far, for <see cref="SimulatorFaultOptions.ArtifactStallsPerFile"/>.</summary>
+    private readonly ConcurrentDictionary<string, int> _stalls = new(StringComparer.Ordinal);
+
     private static IResult Error(int statusCode, string message) =>
         Results.Json(new ErrorResponse(message), SimulatorJson.Options, statusCode: statusCode);
 
@@ -494,6 +497,12 @@ internal sealed class SimulatorService(
         {
             context.Response.Headers.RetryAfter = "1";
             return Error(StatusCodes.Status503ServiceUnavailable, "artifact storage temporarily unavailable (injected fault)");
+        }
+
+        if (faults.ArtifactStallsPerFile > 0 && _stalls.AddOrUpdate(fileKey, 1, (_, n) => n + 1) <= faults.ArtifactStallsPerFile)
+        {
+            await store.CountInjectedFaultAsync("artifact_stall", cancellationToken);
+            return Results.Stream(new StallingStream(file.OpenRead(), context.RequestAborted), file.ContentType, fileDownloadName: name);
         }
 
         var etag = knownSha256 is null ? null : new EntityTagHeaderValue($"\"{knownSha256}\"");

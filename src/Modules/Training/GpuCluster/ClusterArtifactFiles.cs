@@ -82,7 +82,7 @@ internal sealed class ClusterArtifactFiles(GpuClusterClient cluster, IHttpClient
                 throw new ArtifactSourceUnavailableException($"downloading {file.Name} answered {status}");
             }
 
-            return await response.Content.ReadAsStreamAsync(ct);
+            return new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(ct), options.Value.DownloadIdleTimeout, file.Name);
         }
         catch (HttpRequestException e)
         {

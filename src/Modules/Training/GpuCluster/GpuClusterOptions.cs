@@ -58,6 +58,9 @@ public sealed class GpuClusterOptions
     /// </summary>
     public int DownloadRetries { get; set; } = 3;
 
+    /// <summary>A file download that receives no byte for this long fails its collection attempt (which is retried).</summary>
+    public TimeSpan DownloadIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>First wait between download retries without a Retry-After; doubles each time, with jitter.</summary>
     public TimeSpan DownloadRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
