@@ -152,6 +152,31 @@ public sealed class when_a_user_trains_a_model_in_the_browser(DashboardHost host
             await ScreenshotAsync(page, "models");
             visited.Add(("/models", "models"));
 
+            // ---- a flagged model's files still download, a flagged one when the user says so ("Download anyway"): the page
+            // is shown the model as the API answers a flagged one (this simulator only makes sound adapters)
+            await page.RouteAsync($"**/api/models/{modelId}", async route =>
+            {
+                var answer = await route.FetchAsync();
+                var body = System.Text.Json.Nodes.JsonNode.Parse(await answer.TextAsync())!;
+                body["data"]!["status"] = "flagged";
+                var file = body["data"]!["artifacts"]!.AsArray().Single(f => f!["name"]!.GetValue<string>() == "adapter_model.safetensors")!;
+                file["flagged_reason"] = "tensors of rank 4 where the config says r=8";
+                file["flagged"] = true;
+                await route.FulfillAsync(new() { Response = answer, Body = body.ToJsonString() });
+            });
+            await page.GotoAsync($"/models/{modelId}");
+            var flaggedFile = page.Locator("[data-testid=model-file][data-file-name='adapter_model.safetensors']");
+            var anyway = flaggedFile.GetByRole(AriaRole.Button, new() { Name = "Download adapter_model.safetensors (flagged)" });
+            await Expect(anyway).ToBeEnabledAsync();
+            await Expect(anyway).ToHaveTextAsync("Download anyway");
+            var asked = await page.RunAndWaitForRequestAsync(async () =>
+            {
+                var flaggedDownload = await page.RunAndWaitForDownloadAsync(() => anyway.ClickAsync());
+                Assert.Equal("adapter_model.safetensors", flaggedDownload.SuggestedFilename);
+            }, r => r.Method == "POST" && r.Url.EndsWith($"/api/models/{modelId}/download", StringComparison.Ordinal));
+            Assert.Contains("\"include_flagged\":true", asked.PostData);
+            await page.UnrouteAsync($"**/api/models/{modelId}");
+
             // ---- the cost of it
             await NavigateAsync(page, "Costs");
             await Expect(page.GetByTestId("cost-record").Filter(new() { HasText = "Training Compute" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });

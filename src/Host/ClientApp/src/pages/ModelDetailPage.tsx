@@ -70,7 +70,8 @@ export function ModelDetailPage() {
   const q = m.quality_metrics;
   const s = m.training_summary;
   const c = m.configuration;
-  const ready = m.status === 'stored';
+  // a flagged model is stored too: its files download (the flagged ones only when the user says so)
+  const ready = m.status === 'stored' || m.status === 'flagged';
   const unflagged = m.artifacts.filter((f) => !f.flagged).map((f) => f.name);
 
   return (
