@@ -127,3 +127,54 @@ public sealed class when_the_cluster_reports_a_lifecycle
         Assert.Contains("'queued'", JobPausing.Refusal(Given(Queued())));
     }
 }
+
+/// <summary>Pushes can arrive late, overtaken by a poll or by the next attempt: what they report must not move the job back.</summary>
+public sealed class when_an_old_report_arrives
+{
+    private static readonly ReportRules Rules = new(MaxRecoveries: 3, StatusUnreadableFor: TimeSpan.FromMinutes(15));
+    private static readonly DateTimeOffset Start = T0.AddMinutes(1);
+
+    private static ClusterJobStatus Report(string status, int attempt, int step) => new(
+        "sim-7", status, status == "recovering" ? "recovering" : "training", 40m, 1, 3, step, 135, Start, null, null, null, [],
+        Attempt: attempt, RecoveryCount: attempt - 1, GpuSeconds: 100m, Attempts: [new ClusterAttempt(attempt, Start, null, 100m, "running", 0)]);
+
+    private static TrainingJob RunningAgain() => Given(Queued(), new TrainingJobSubmitted(JobId, "sim-7", Start), Started(Start),
+        new TrainingJobPreempted(JobId, 1, 1, 8, "it was preempted", Start), new TrainingJobResumed(JobId, 2, 8, true, Start),
+        new TrainingProgressRecorded(JobId, "training", 60m, 2, 14, 1m, 3, Start.AddMinutes(5)));
+
+    [Fact]
+    public void a_push_of_an_ended_attempt_saying_recovering_is_not_a_second_preemption()
+    {
+        var decision = ClusterReports.Decide(RunningAgain(), Report("recovering", 1, 12), Start.AddMinutes(6), pollNumber: null, Rules);
+
+        Assert.Empty(decision.Events.OfType<TrainingJobPreempted>());
+        Assert.Empty(decision.Messages);
+        Assert.Empty(decision.Events.OfType<TrainingProgressRecorded>());
+    }
+
+    [Fact]
+    public void a_push_of_this_attempt_at_an_earlier_step_records_no_progress_and_a_poll_keeps_the_stage_shown()
+    {
+        var job = RunningAgain();
+
+        var push = ClusterReports.Decide(job, Report("running", 2, 10), Start.AddMinutes(6), pollNumber: null, Rules);
+        var poll = ClusterReports.Decide(job, Report("running", 2, 10), Start.AddMinutes(6), pollNumber: 4, Rules);
+
+        Assert.Empty(push.Events.OfType<TrainingProgressRecorded>());
+        var linked = Assert.Single(poll.Events.OfType<TrainingProgressRecorded>());
+        Assert.Equal((14, "training", 4), (linked.CurrentStep, linked.Stage, linked.PollNumber));
+    }
+
+    [Fact]
+    public void steps_run_again_after_a_restart_are_news_not_staleness()
+    {
+        // attempt 2 restarted from step 8: its step 10 is below the 14 shown, but above where this attempt began
+        var job = Given(Queued(), new TrainingJobSubmitted(JobId, "sim-7", Start), Started(Start),
+            new TrainingProgressRecorded(JobId, "training", 60m, 2, 14, 1m, 2, Start.AddMinutes(4)),
+            new TrainingJobPreempted(JobId, 1, 1, 8, "it was preempted", Start), new TrainingJobResumed(JobId, 2, 8, true, Start));
+
+        var decision = ClusterReports.Decide(job, Report("running", 2, 10), Start.AddMinutes(6), pollNumber: null, Rules);
+
+        Assert.Single(decision.Events.OfType<TrainingProgressRecorded>());
+    }
+}

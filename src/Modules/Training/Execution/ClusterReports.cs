@@ -56,6 +56,19 @@ internal static class ClusterReports
                 status.Attempt ?? job.Attempt, checkpoint.Files ?? []));
         }
 
+        if (IsStale(job, status))
+        {
+            // an older report (a push overtaken by a poll, an attempt that has since ended): its points and checkpoints
+            // are still news, its status is not; a poll links the chain with what the job already shows
+            if (pollNumber is not null)
+            {
+                events.Add(new TrainingProgressRecorded(
+                    job.Id, job.CurrentStage, job.Progress, job.CurrentEpoch, job.CurrentStep, job.CurrentCost, pollNumber, now, job.ReportedUsage));
+            }
+
+            return new ReportDecision(events, messages, PollAgain: true);
+        }
+
         if (Restarted(job, status, now, rules, usage, events, messages) is { } stopped)
         {
             return stopped;
@@ -174,6 +187,16 @@ internal static class ClusterReports
         events.Add(new TrainingJobResumed(job.Id, attempt, run?.FromStep ?? 0, job.Status is JobStatus.Recovering || missedRecovery, now));
         return null;
     }
+
+    /// <summary>
+    /// A report older than what the job shows: of an earlier attempt, or of this attempt at an earlier step (by step alone
+    /// from a cluster that reports no attempts). An ending is never stale: a job ends once, whatever it reported before.
+    /// </summary>
+    private static bool IsStale(TrainingJob job, ClusterJobStatus status) =>
+        status.Status is not ("completed" or "failed" or "cancelled")
+        && (status.Attempt is { } attempt
+            ? attempt < job.Attempt || (attempt == job.Attempt && status.CurrentStep < job.AttemptStep)
+            : status.CurrentStep < job.CurrentStep);
 
     public static bool IsTerminal(object e) => e is TrainingJobCompleted or TrainingJobFailed or TrainingJobCancelled;
 

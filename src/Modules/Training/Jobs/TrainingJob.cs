@@ -78,6 +78,9 @@ public sealed class TrainingJob
     /// <summary>The run on the cluster: 1, then one more per restart after a pause or a preemption.</summary>
     public int Attempt { get; set; } = 1;
 
+    /// <summary>The highest step the current attempt has reported: a report of this attempt below it is older than what is shown.</summary>
+    public int AttemptStep { get; set; }
+
     /// <summary>Restarts after a preemption (or a lost node) so far.</summary>
     public int RecoveryCount { get; set; }
 

@@ -75,6 +75,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.Progress = Math.Max(job.Progress, e.Progress);
         job.CurrentEpoch = Math.Max(job.CurrentEpoch, e.CurrentEpoch);
         job.CurrentStep = Math.Max(job.CurrentStep, e.CurrentStep);
+        job.AttemptStep = Math.Max(job.AttemptStep, e.CurrentStep);
         job.CurrentCost = Math.Max(job.CurrentCost, e.CurrentCost);
         job.ConsecutiveStatusFailures = 0;
         job.LastStatusReadAt = e.At;
@@ -143,6 +144,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
     public void Apply(TrainingJobResumed e, TrainingJob job)
     {
         job.Status = JobStatus.Running;
+        job.AttemptStep = e.Attempt > job.Attempt ? e.FromStep : job.AttemptStep;
         job.Attempt = Math.Max(job.Attempt, e.Attempt);
         job.UpdatedAt = e.At;
     }
