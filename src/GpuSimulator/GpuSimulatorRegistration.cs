@@ -122,6 +122,7 @@ public static class GpuSimulatorRegistration
 
         api.MapPost("/submit", (Delegate)((HttpContext context) => Service(context).SubmitAsync(context, normalized)));
         api.MapGet("/status/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).StatusAsync(context, externalJobId));
+        api.MapGet("/jobs/by-key/{idempotencyKey}", (HttpContext context, string idempotencyKey) => Service(context).FindByKeyAsync(context, idempotencyKey));
         api.MapPost("/cancel/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).CancelAsync(context, externalJobId));
         api.MapPost("/pause/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).PauseAsync(context, externalJobId));
         api.MapPost("/resume/{externalJobId}", (HttpContext context, string externalJobId) => Service(context).ResumeAsync(context, externalJobId));

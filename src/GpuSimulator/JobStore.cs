@@ -131,6 +131,15 @@ internal sealed partial class JobStore : IAsyncDisposable
         return await ReadSingleAsync(command, cancellationToken);
     }
 
+    /// <summary>The job submitted with an idempotency key, or null (a lookup: no submit call is counted).</summary>
+    public async Task<JobRecord?> FindByKeyAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand($"select {Columns} from {_table} where idempotency_key = @key");
+        command.Parameters.AddWithValue("key", idempotencyKey);
+        return await ReadSingleAsync(command, cancellationToken);
+    }
+
     /// <summary>Finds the job of an idempotency key or job id and counts this submit call against it.</summary>
     public async Task<JobRecord?> FindAndCountSubmitAsync(string idempotencyKey, Guid jobId, CancellationToken cancellationToken)
     {

@@ -293,6 +293,19 @@ internal sealed class SimulatorService(
         return status is null ? NotFound() : Results.Json(status, SimulatorJson.Options);
     }
 
+    /// <summary>The job a submission with this idempotency key made, if any: how a client that gave up waiting finds out.</summary>
+    public async Task<IResult> FindByKeyAsync(HttpContext context, string idempotencyKey)
+    {
+        var job = await store.FindByKeyAsync(idempotencyKey, context.RequestAborted);
+        if (job is null)
+        {
+            return NotFound();
+        }
+
+        var snapshot = new JobSimulation(job).SnapshotAt(StatusBuilder.Now(clock));
+        return snapshot.Lost ? NotFound() : Results.Json(new SubmitResponse(job.ExternalJobId, snapshot.Status), SimulatorJson.Options);
+    }
+
     public async Task<IResult> CancelAsync(HttpContext context, string externalJobId)
     {
         var cancellationToken = context.RequestAborted;

@@ -66,6 +66,15 @@ internal static class JobTestKit
         return await platform.JobAsync(user, jobId);
     }
 
+    /// <summary>Cancels a job and waits for the cluster's side of it too: the cancel sent there and its confirmation.</summary>
+    public static async Task<JsonNode> CancelAsync(this ClusterHost platform, TestUser user, Guid jobId)
+    {
+        JsonNode cancelled = null!;
+        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>
+            cancelled = await (await platform.Host.Scenario(s => s.As(user).Post.Url($"/api/jobs/{jobId}/cancel"))).Data()));
+        return cancelled;
+    }
+
     public static async Task<List<string>> EventTypesAsync(this ClusterHost platform, TestUser user, Guid jobId)
     {
         var history = await (await platform.Host.Scenario(s => s.As(user).Get.Url($"/api/jobs/{jobId}/events"))).Data();

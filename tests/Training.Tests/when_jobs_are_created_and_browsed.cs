@@ -163,7 +163,7 @@ public sealed class when_jobs_are_created_and_browsed(ClusterHost platform) : IC
         var finished = (await platform.CreateJobAsync(user, dataset))["id"]!.GetValue<Guid>();
         await platform.RunToEndAsync(user, finished);
         var cancelled = (await platform.CreateJobAsync(user, dataset))["id"]!.GetValue<Guid>();
-        await platform.Host.Scenario(s => s.As(user).Post.Url($"/api/jobs/{cancelled}/cancel"));
+        await platform.CancelAsync(user, cancelled);
 
         await platform.Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60)); // the cost records shown with a job
         var before = new[] { await platform.JobAsync(user, finished), await platform.JobAsync(user, cancelled) };

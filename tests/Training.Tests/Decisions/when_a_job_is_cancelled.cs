@@ -32,11 +32,28 @@ public sealed class when_a_job_is_cancelled
         var (_, events, messages) = CancelTrainingJobHandler.Handle(
             new CancelTrainingJob(JobId, CheckBudgetReason, JobCancelCause.BudgetHardLimit), job, Clock);
 
-        var cancelled = Assert.IsType<TrainingJobCancelled>(Assert.Single(events));
+        Assert.Equal(2, events.Count);
+        var cancelled = Assert.IsType<TrainingJobCancelled>(events[0]);
         Assert.Equal(2.33m, cancelled.FinalCost); // $7.00/h for 20 minutes
         Assert.Equal(TimeSpan.FromMinutes(20), cancelled.Usage!.EndedAt - cancelled.Usage.StartedAt);
         Assert.Equal(JobCancelCause.BudgetHardLimit, cancelled.Cause);
         Assert.Equal(new CancelOnCluster(JobId, "sim-7"), Assert.Single(messages));
+        // pending on the cluster side until the cluster confirms
+        Assert.Equal(new ClusterCancelRequested(JobId, "sim-7", Clock.GetUtcNow()), events[1]);
+    }
+
+    [Fact]
+    public void a_confirmation_ends_the_pending_cancel_and_a_late_one_for_another_cluster_job_is_ignored()
+    {
+        var pending = Given(Queued(), new TrainingJobSubmitted(JobId, "sim-7", T0), Started(T0.AddMinutes(10)),
+            new ClusterCancelRequested(JobId, "sim-7", T0.AddMinutes(30)));
+
+        Assert.IsType<ClusterCancelConfirmed>(Assert.Single(ConfirmClusterCancelHandler.Handle(new ConfirmClusterCancel(JobId, "sim-7"), pending, Clock)));
+        Assert.Empty(ConfirmClusterCancelHandler.Handle(new ConfirmClusterCancel(JobId, "sim-6"), pending, Clock));
+
+        var confirmed = Given(Queued(), new TrainingJobSubmitted(JobId, "sim-7", T0), Started(T0.AddMinutes(10)),
+            new ClusterCancelRequested(JobId, "sim-7", T0.AddMinutes(30)), new ClusterCancelConfirmed(JobId, "sim-7", T0.AddMinutes(31)));
+        Assert.Empty(ConfirmClusterCancelHandler.Handle(new ConfirmClusterCancel(JobId, "sim-7"), confirmed, Clock));
     }
 
     [Fact]

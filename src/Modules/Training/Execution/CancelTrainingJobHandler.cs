@@ -30,11 +30,14 @@ public static class CancelTrainingJobHandler
             return (new CancelOutcome(Found: true, Cancelled: false, Status: JobStatuses.Name(job.Status)), [], []);
         }
 
-        var events = new Events { JobEndings.Cancelled(job, command.Reason, command.Cause, clock.GetUtcNow()) };
+        var now = clock.GetUtcNow();
+        var events = new Events { JobEndings.Cancelled(job, command.Reason, command.Cause, now) };
         var messages = new OutgoingMessages();
         if (job.ExternalJobId is not null)
         {
-            messages.Add(new CancelOnCluster(job.Id, job.ExternalJobId));
+            var (recorded, sent) = ClusterCancels.Request(job.Id, job.ExternalJobId, now);
+            events.Add(recorded);
+            messages.Add(sent);
         }
 
         return (new CancelOutcome(Found: true, Cancelled: true, Status: "cancelled"), events, messages);
@@ -49,7 +52,9 @@ public static class CancelOnClusterHandler
             .ScheduleRetry(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10))
             .Then.Discard();
 
-    public static async Task Handle(CancelOnCluster command, GpuCluster.GpuClusterClient cluster, ILogger<GpuCluster.GpuClusterClient> logger, CancellationToken ct)
+    /// <summary>Any answer but a transient fault confirms: the work is stopped, or there was none left to stop.</summary>
+    public static async Task<ConfirmClusterCancel> Handle(
+        CancelOnCluster command, GpuCluster.GpuClusterClient cluster, ILogger<GpuCluster.GpuClusterClient> logger, CancellationToken ct)
     {
         switch (await cluster.CancelAsync(command.ExternalJobId, ct))
         {
@@ -59,7 +64,23 @@ public static class CancelOnClusterHandler
                 logger.LogInformation("The GPU cluster had nothing to cancel for job {JobId} ({ExternalJobId})", command.JobId, command.ExternalJobId);
                 break;
         }
+
+        return new ConfirmClusterCancel(command.JobId, command.ExternalJobId);
     }
+}
+
+/// <summary>Record that the cluster confirmed a cancel.</summary>
+public sealed record ConfirmClusterCancel(Guid JobId, string ExternalJobId);
+
+public static class ConfirmClusterCancelHandler
+{
+    public static Events Handle(
+        ConfirmClusterCancel command,
+        [WriteAggregate(nameof(ConfirmClusterCancel.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
+        TimeProvider clock) =>
+        job is { ClusterCancelPendingSince: not null } && job.ClusterCancelTarget == command.ExternalJobId
+            ? [new ClusterCancelConfirmed(command.JobId, command.ExternalJobId, clock.GetUtcNow())]
+            : [];
 }
 
 public sealed class ClusterUnavailableException(string reason) : Exception(reason);

@@ -95,7 +95,7 @@ internal static class ClusterReports
                     events.Add(JobEndings.Failed(job,
                         $"The GPU cluster stopped the job {recoveries} times ({reason}); it is not restarted more than {rules.MaxRecoveries} times (GpuCluster:MaxRecoveries).",
                         now, usage));
-                    messages.Add(new CancelOnCluster(job.Id, status.ExternalJobId));
+                    ClusterCancels.Add(events, messages, job.Id, status.ExternalJobId, now);
                     return new ReportDecision(events, messages, PollAgain: false);
                 }
 
@@ -150,7 +150,9 @@ internal static class ClusterReports
                 // we gave up reading its status, not the cluster its work: it may still be training, and billing
                 failed.Add(JobEndings.Failed(job,
                     $"The GPU cluster's status could not be read for {Minutes(now - unreadableSince)} ({failures} attempts in a row; last: {reason}).", now));
-                return new ReportDecision(failed, [new CancelOnCluster(job.Id, job.ExternalJobId!)], false);
+                var cancel = new List<object>();
+                ClusterCancels.Add(failed, cancel, job.Id, job.ExternalJobId!, now);
+                return new ReportDecision(failed, cancel, false);
         }
     }
 
@@ -178,7 +180,7 @@ internal static class ClusterReports
                 events.Add(JobEndings.Failed(job,
                     $"The GPU cluster stopped the job {count} times; it is not restarted more than {rules.MaxRecoveries} times (GpuCluster:MaxRecoveries).",
                     now, usage));
-                messages.Add(new CancelOnCluster(job.Id, status.ExternalJobId));
+                ClusterCancels.Add(events, messages, job.Id, status.ExternalJobId, now);
                 return new ReportDecision(events, messages, PollAgain: false);
             }
         }

@@ -94,6 +94,30 @@ internal sealed class JobWatch(
         return stalled.Count;
     }
 
+    /// <summary>
+    /// Sends the cancel again for every job whose cluster side has not confirmed one for <see cref="GpuClusterOptions.ClusterCancelResendAfter"/>:
+    /// a cancel lost while the cluster was down (its retries spent) is never forgotten.
+    /// </summary>
+    public async Task<int> ResendUnconfirmedCancelsAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - options.Value.ClusterCancelResendAfter;
+        await using var session = store.QuerySession();
+        var pending = await session.Query<TrainingJob>()
+            .Where(j => j.AnyTenant() && j.ClusterCancelPendingSince != null && j.ClusterCancelPendingSince < cutoff && j.UpdatedAt < cutoff)
+            .Select(j => new { j.Id, j.UserId, j.ClusterCancelTarget })
+            .ToListAsync(ct);
+
+        using var scope = scopes.CreateScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        foreach (var job in pending)
+        {
+            logger.LogWarning("The GPU cluster has not confirmed the cancel of job {JobId} ({ExternalJobId}); sending it again", job.Id, job.ClusterCancelTarget);
+            await bus.SendAsync(new CancelOnCluster(job.Id, job.ClusterCancelTarget!), new DeliveryOptions { TenantId = Caller.TenantOf(job.UserId) });
+        }
+
+        return pending.Count;
+    }
+
     /// <summary>Callback signatures older than twice the timestamp tolerance can no longer be replayed: forget them.</summary>
     public async Task ForgetOldCallbackSignaturesAsync(CancellationToken ct)
     {
@@ -103,13 +127,14 @@ internal sealed class JobWatch(
         await session.SaveChangesAsync(ct);
     }
 
-    protected override string LooksFor => "broken chains of polls, submissions and resumes";
+    protected override string LooksFor => "broken chains of polls, submissions and resumes, and unconfirmed cancels";
 
     protected override async Task RunRoundAsync(CancellationToken ct)
     {
         await RearmOverduePollsAsync(ct);
         await RearmStalledSubmissionsAsync(ct);
         await ResendStalledResumesAsync(ct);
+        await ResendUnconfirmedCancelsAsync(ct);
         await ForgetOldCallbackSignaturesAsync(ct);
     }
 }

@@ -59,7 +59,9 @@ public static class SubmitTrainingJobHandler
             // attempt recorded it: the job id is the idempotency key, so that is this very cluster job.
             if (result is ClusterCall<ClusterSubmitResponse>.Answered { Value.ExternalJobId: var orphan } && stream.Aggregate?.ExternalJobId != orphan)
             {
-                await bus.PublishAsync(new CancelOnCluster(command.JobId, orphan));
+                var (recorded, sent) = ClusterCancels.Request(command.JobId, orphan, clock.GetUtcNow());
+                stream.AppendOne(recorded);
+                await bus.PublishAsync(sent);
             }
 
             return;
@@ -80,6 +82,11 @@ public static class SubmitTrainingJobHandler
         if (retryAt is { } at)
         {
             await bus.ScheduleAsync(new SubmitTrainingJob(job.Id, command.Attempt + 1), at);
+        }
+        else if (result is ClusterCall<ClusterSubmitResponse>.Transient && events.OfType<TrainingJobFailed>().Any())
+        {
+            // given up after time-outs: the cluster may have accepted a submission we never heard back from
+            await bus.ScheduleAsync(new ReconcileAbandonedSubmission(job.Id), settings.ReconcileAbandonedAfter);
         }
         else if (events.OfType<TrainingJobStarted>().Any())
         {

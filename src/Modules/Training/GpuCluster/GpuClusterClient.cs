@@ -45,6 +45,10 @@ public sealed class GpuClusterClient(HttpClient http, IOptions<GpuClusterOptions
             return message;
         }, ct);
 
+    /// <summary>The cluster job a submission with this idempotency key made, if any (v2): how a given-up submission is reconciled.</summary>
+    public Task<ClusterCall<ClusterSubmitResponse>> FindByIdempotencyKeyAsync(Guid jobId, CancellationToken ct) =>
+        SendAsync<ClusterSubmitResponse>(() => new HttpRequestMessage(HttpMethod.Get, $"training/jobs/by-key/{jobId}"), ct);
+
     public Task<ClusterCall<ClusterJobStatus>> GetStatusAsync(string externalJobId, int sinceStep, CancellationToken ct) =>
         SendAsync<ClusterJobStatus>(() => new HttpRequestMessage(HttpMethod.Get, $"training/status/{Uri.EscapeDataString(externalJobId)}?since_step={sinceStep}"), ct);
 

@@ -67,6 +67,15 @@ public sealed class GpuClusterOptions
     /// <summary>Submission attempts (each already retried by the client) before the job fails.</summary>
     public int MaxSubmitAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How long after giving up a submission (time-outs) the cluster is asked whether it made the job anyway; a job it
+    /// made is cancelled there.
+    /// </summary>
+    public TimeSpan ReconcileAbandonedAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A cluster cancel not confirmed for this long is sent again by the job watch.</summary>
+    public TimeSpan ClusterCancelResendAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>First wait between submission attempts; doubles each time, with jitter.</summary>
     public TimeSpan SubmitRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 

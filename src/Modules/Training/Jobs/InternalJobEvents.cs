@@ -49,3 +49,12 @@ public sealed record ClusterStatusCheckFailed(Guid JobId, int PollNumber, int Co
 
 /// <summary>The trained adapter was stored as model <paramref name="ArtifactId"/>.</summary>
 public sealed record ArtifactLinked(Guid JobId, Guid ArtifactId, DateTimeOffset At);
+
+/// <summary>
+/// The cluster was asked to stop the job's work there (after a cancel, a failure it may not know of, or a cluster job
+/// found for a submission given up): pending until it confirms, and asked again by the job watch until it does.
+/// </summary>
+public sealed record ClusterCancelRequested(Guid JobId, string ExternalJobId, DateTimeOffset At);
+
+/// <summary>The cluster confirmed the job's work there is stopped (or it had none left to stop).</summary>
+public sealed record ClusterCancelConfirmed(Guid JobId, string ExternalJobId, DateTimeOffset At);

@@ -92,6 +92,14 @@ public sealed class TrainingJob
 
     public List<JobCheckpoint> Checkpoints { get; set; } = [];
 
+    /// <summary>When the cluster was asked to stop this job's work, while it has not confirmed; null otherwise.</summary>
+    public DateTimeOffset? ClusterCancelPendingSince { get; set; }
+
+    /// <summary>The cluster job to stop: the job's own, or one found for a submission given up.</summary>
+    public string? ClusterCancelTarget { get; set; }
+
+    public bool ClusterCancelConfirmed { get; set; }
+
     /// <summary>The last time the cluster's status was read (a poll's answer or a push): a job unreadable for too long fails.</summary>
     public DateTimeOffset? LastStatusReadAt { get; set; }
     public string? ExternalJobId { get; set; }

@@ -149,6 +149,19 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         job.UpdatedAt = e.At;
     }
 
+    public void Apply(ClusterCancelRequested e, TrainingJob job)
+    {
+        job.ClusterCancelPendingSince ??= e.At;
+        job.ClusterCancelTarget = e.ExternalJobId;
+        job.ClusterCancelConfirmed = false;
+    }
+
+    public void Apply(ClusterCancelConfirmed e, TrainingJob job)
+    {
+        job.ClusterCancelPendingSince = null;
+        job.ClusterCancelConfirmed = true;
+    }
+
     public void Apply(ClusterStatusCheckFailed e, TrainingJob job)
     {
         job.LastPollNumber = e.PollNumber;
