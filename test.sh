@@ -7,6 +7,9 @@
 #    (set LORA_TEST_DOCKER=1 to let Testcontainers start one where a Docker engine answers).
 #
 #   ./test.sh            everything (CI runs this)
+#  - scripts/supply-chain.sh: fails on a known-vulnerable NuGet or npm package of high severity (says when a
+#    source cannot answer), run beside the tests;
+#
 #   ./test.sh --fast     the unit and module tests only: no dashboard build, no browser, no Host
 #                        processes (the reliability scenarios and the CLI), for the edit-test loop
 #   other arguments go to every `dotnet test` (e.g. --filter "FullyQualifiedName~Billing")
@@ -39,6 +42,13 @@ results=".data/test-results"
 rm -rf "$results" && mkdir -p "$results"
 
 dotnet restore LoraPipeline.sln --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
+
+# the supply chain check (known-vulnerable packages of high severity fail the run), beside the build and tests
+supply_pid=""
+if [ "$fast" = "0" ]; then
+  scripts/supply-chain.sh > "$results/supply-chain.log" 2>&1 &
+  supply_pid=$!
+fi
 dotnet build LoraPipeline.sln -c Release --no-restore --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
 
 # every test project of the solution; --fast leaves out the ones that drive a browser or Host processes
@@ -70,5 +80,9 @@ fi
 ( lane_status=0; for p in $rest; do run_project "$p" || lane_status=1; done; exit $lane_status ) &
 pids+=($!)
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+if [ -n "$supply_pid" ]; then
+  wait "$supply_pid" || { status=1; echo "=== supply chain check FAILED"; }
+  cat "$results/supply-chain.log"
+fi
 
 scripts/test-summary.sh "$results" "$status" $(echo "$projects" | wc -w)
