@@ -1,5 +1,6 @@
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
+using LoraPipeline.Platform.Limits;
 using LoraPipeline.Platform.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -33,6 +34,9 @@ public static class PlatformModule
         services.AddAuthorization();
         services.AddExceptionHandler<ApiProblemExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDetailsConventions.Apply);
+
+        services.AddSingleton<Limits.UserConcurrency>();
+        builder.AddRequestRateLimit();
 
         services.AddOptions<DemoAccountOptions>().BindConfiguration(DemoAccountOptions.Section);
         services.AddSingleton<DemoAccount>();

@@ -55,8 +55,10 @@ public sealed class when_a_user_watches_a_job_live(RealTimeClusterHost platform)
         var jobs = updates.Select(u => JsonNode.Parse(u["data"])!).ToList();
         Assert.Equal("completed", jobs[^1]["job"]!["status"]!.GetValue<string>());
         Assert.True(jobs.Count >= 3, $"only {jobs.Count} updates");
-        var versions = updates.Select(u => long.Parse(u["id"], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        // ids are "{revision}.{last step sent}": both only grow, and the revision is the one in the body
+        var versions = updates.Select(u => long.Parse(u["id"].Split('.')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(versions.Order(), versions);
+        Assert.Equal(jobs.Select(j => j["revision"]!.GetValue<long>()), versions);
         var points = jobs.SelectMany(j => j["new_metrics"]!.AsArray()).Select(p => p!["step"]!.GetValue<int>()).ToList();
         Assert.True(points.Count > 5, "the loss curve did not grow while the job ran");
         Assert.Equal(points.Distinct().Count(), points.Count);

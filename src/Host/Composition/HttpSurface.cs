@@ -1,5 +1,6 @@
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
+using LoraPipeline.Platform.Limits;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 using Wolverine.Http;
@@ -41,6 +42,7 @@ internal static class HttpSurface
         app.UseRouting(); // after static files: the dashboard fallback must not swallow /assets/*
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestRateLimit(); // per API key: after the key is known, before any body is read
         app.UseJsonObjectBodies(); // after the key is checked: an unauthenticated request's body is never buffered
 
         app.MapOpenApi().AllowAnonymous();

@@ -26,6 +26,15 @@ public sealed class DatasetOptions
     /// </summary>
     public int MaxErrorsListed { get; set; } = 10_000;
 
+    /// <summary>Uploads one user may have streaming at once, per node (0: no limit); one more is a 429.</summary>
+    public int MaxConcurrentUploadsPerUser { get; set; } = 3;
+
+    /// <summary>Datasets one user may keep (deleted ones do not count; 0: no limit); one more is a 403.</summary>
+    public int MaxDatasetsPerUser { get; set; } = 1000;
+
+    /// <summary>Bytes of dataset files one user may keep on disk, until purged (20 GiB; 0: no limit); past it a 403.</summary>
+    public long MaxStoredBytesPerUser { get; set; } = 20L * 1024 * 1024 * 1024;
+
     /// <summary>How often datasets are searched for a validation that stopped (0: never).</summary>
     public TimeSpan ValidationWatchInterval { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -12,6 +12,9 @@ public sealed class ApiProblemException(int status, string error, string detail,
     public int Status { get; } = status;
     public string Error { get; } = error;
     public object? Details { get; } = details;
+
+    /// <summary>Sent as the Retry-After header (a limit that waiting lifts).</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>

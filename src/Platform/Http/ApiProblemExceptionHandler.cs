@@ -42,6 +42,11 @@ public sealed class ApiProblemExceptionHandler(IProblemDetailsService problems) 
             context.Response.Headers.Connection = "close";
         }
 
+        if (exception is ApiProblemException { RetryAfter: { } retryAfter })
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

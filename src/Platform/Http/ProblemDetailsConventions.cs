@@ -61,6 +61,7 @@ public static partial class ProblemDetailsConventions
             402 => "https://tools.ietf.org/html/rfc9110#section-15.5.3",
             413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
             416 => "https://tools.ietf.org/html/rfc9110#section-15.5.17",
+            429 => "https://tools.ietf.org/html/rfc6585#section-4",
             _ => null,
         };
         problem.Extensions.TryAdd("error", problem.Title ?? ReasonFor(problem.Status));

@@ -40,7 +40,8 @@ public static class BudgetRules
 
 /// <summary>
 /// Notifies 80% and 100% of the monthly budget once each per month (the events are the notification
-/// inbox's source), and with a hard limit cancels the running jobs once the limit is reached.
+/// inbox's source), and with a hard limit, once it is reached, cancels (or pauses) the running jobs and cancels
+/// the jobs that have not started, so none starts spending.
 /// </summary>
 public static class CheckBudgetHandler
 {
@@ -49,6 +50,8 @@ public static class CheckBudgetHandler
     /// <summary>Spending is read before the budget's stream is locked: the check only needs to be current to the second.</summary>
     public static async Task<BudgetUsage?> LoadAsync(CheckBudget command, Budget? budget, IQuerySession session, ITrainingJobs jobs, TimeProvider clock, CancellationToken ct) =>
         budget is { MonthlyLimit: not null } ? await BudgetUsage.ComputeAsync(session, budget, jobs, command.UserId, clock.GetUtcNow(), ct) : null;
+
+    public const string HardLimitQueuedReason = "Cancelled before it started: the monthly budget's hard limit was reached.";
 
     public const string HardLimitPauseReason = "Paused: the monthly budget's hard limit was reached.";
 
@@ -72,6 +75,12 @@ public static class CheckBudgetHandler
                 messages.Add(hardLimit.Value.OnHardLimit == HardLimitAction.Pause
                     ? new PauseTrainingJob(job.JobId, HardLimitPauseReason)
                     : new CancelTrainingJob(job.JobId, HardLimitReason, JobCancelCause.BudgetHardLimit));
+            }
+
+            // jobs still waiting would start spending the moment they start: they end before they do
+            foreach (var waiting in await jobs.NotStartedAsync(command.UserId, ct))
+            {
+                messages.Add(new CancelTrainingJob(waiting, HardLimitQueuedReason, JobCancelCause.BudgetHardLimit));
             }
         }
 

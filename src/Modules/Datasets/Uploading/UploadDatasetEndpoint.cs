@@ -4,6 +4,7 @@ using LoraPipeline.Datasets.Validating;
 using LoraPipeline.Datasets.Validation;
 using LoraPipeline.Platform.Http;
 using LoraPipeline.Platform.Identity;
+using LoraPipeline.Platform.Limits;
 using LoraPipeline.Platform.Storage;
 using Marten;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,7 +21,9 @@ namespace LoraPipeline.Datasets.Uploading;
 /// <c>POST /api/datasets</c> (multipart: file, name, description?, format?). The file streams
 /// straight into the blob store (never whole in memory); the dataset's stream starts with
 /// <see cref="DatasetUploaded"/> and, in the same transaction (the outbox), validation is queued.
-/// Any refusal (400, 413, 415) deletes what was written: nothing partial is left behind.
+/// Per-user limits (<see cref="UploadQuota"/>: 429 for uploads in progress, 403 for datasets or bytes kept) are
+/// checked before the body is read and again with the file's real size.
+/// Any refusal (400, 403, 413, 415, 429) deletes what was written: nothing partial is left behind.
 /// </summary>
 public static class UploadDatasetEndpoint
 {
@@ -33,9 +36,11 @@ public static class UploadDatasetEndpoint
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     public static async Task<IResult> Upload(
         HttpContext http, ClaimsPrincipal caller, IDocumentSession session, IMessageBus bus,
-        IBlobStore blobs, IOptions<DatasetOptions> options, TimeProvider clock, CancellationToken ct)
+        IBlobStore blobs, UserConcurrency concurrency, IOptions<DatasetOptions> options, TimeProvider clock, CancellationToken ct)
     {
         var limits = options.Value;
         var boundary = MultipartBoundary(http.Request.ContentType)
@@ -45,6 +50,8 @@ public static class UploadDatasetEndpoint
         LimitRequestBody(http, limits.MaxUploadBytes + FormOverheadBytes);
 
         var userId = caller.UserId();
+        using var uploading = UploadQuota.Start(concurrency, userId, limits);
+        await UploadQuota.CheckAsync(session, limits, Math.Max(0, (http.Request.ContentLength ?? 0) - FormOverheadBytes), ct);
         var datasetId = Guid.NewGuid();
         var location = new BlobLocation(Buckets.Datasets, Dataset.FilePath(userId, datasetId));
         var form = new UploadForm();
@@ -67,6 +74,8 @@ public static class UploadDatasetEndpoint
             {
                 throw ApiProblems.Validation(errors);
             }
+
+            await UploadQuota.CheckAsync(session, limits, form.File!.Size, ct); // its real size, now known
 
             var uploaded = new DatasetUploaded(
                 datasetId, userId, form.Name!, form.Description, form.Format, form.FileName!, form.File!.Size, form.File.Sha256,

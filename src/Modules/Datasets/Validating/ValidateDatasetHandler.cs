@@ -2,6 +2,7 @@ using LoraPipeline.Datasets.Contracts;
 using LoraPipeline.Datasets.Model;
 using LoraPipeline.Datasets.Validation;
 using Marten;
+using IMessageBus = Wolverine.IMessageBus;
 using Wolverine.Attributes;
 using Wolverine.Runtime.Handlers;
 
@@ -21,11 +22,18 @@ public static class ValidateDatasetHandler
     public static void Configure(HandlerChain chain) => chain.ExecutionTimeoutInSeconds = 3600;
 
     public static async Task Handle(
-        ValidateDataset command, IDocumentSession session, StoredDatasetValidator validator, TimeProvider clock, CancellationToken ct)
+        ValidateDataset command, IDocumentSession session, IDocumentStore store, IMessageBus bus, StoredDatasetValidator validator,
+        TimeProvider clock, CancellationToken ct)
     {
         var dataset = await session.LoadAsync<Dataset>(command.DatasetId, ct);
         if (!IsPending(dataset, command.Run))
         {
+            return;
+        }
+
+        if (await FairShare.MustWaitAsync(session, store, dataset!, command.Deferrals, ct))
+        {
+            await bus.PublishAsync(command with { Deferrals = command.Deferrals + 1 }); // behind the other user's, which waits longer
             return;
         }
 

@@ -2,8 +2,11 @@ using LoraPipeline.Datasets.Validation;
 
 namespace LoraPipeline.Datasets.Validating;
 
-/// <summary>Validate run <paramref name="Run"/> of a dataset (started by an upload or a revalidation).</summary>
-public sealed record ValidateDataset(Guid DatasetId, int Run);
+/// <summary>
+/// Validate run <paramref name="Run"/> of a dataset (started by an upload or a revalidation); <paramref name="Deferrals"/>
+/// counts how often it went back in the queue to let another user's dataset go first (<see cref="FairShare"/>).
+/// </summary>
+public sealed record ValidateDataset(Guid DatasetId, int Run, int Deferrals = 0);
 
 /// <summary>The user asked to validate again, after changing the format or the maximum length.</summary>
 public sealed record DatasetRevalidationRequested(Guid DatasetId, int Run, string Format, int MaxSequenceLength, DateTimeOffset RequestedAt);

@@ -16,5 +16,14 @@ public sealed class TrainingOptions
     /// <summary>How often the live job stream checks for changes.</summary>
     public TimeSpan StreamCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Jobs one user may have that have not ended (0: no limit); one more is a 429.</summary>
+    public int MaxActiveJobsPerUser { get; set; } = 25;
+
+    /// <summary>Live job streams one user may have open at once, per node (0: no limit); one more is a 429.</summary>
+    public int MaxStreamsPerUser { get; set; } = 10;
+
+    /// <summary>How long one live stream stays open; then it ends and the client reconnects with Last-Event-ID.</summary>
+    public TimeSpan StreamLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
     public IReadOnlySet<string> EffectiveBaseModels => (BaseModels.Count > 0 ? BaseModels : DefaultBaseModels).ToHashSet(StringComparer.Ordinal);
 }

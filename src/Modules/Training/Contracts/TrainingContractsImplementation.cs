@@ -35,6 +35,15 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
         return running.Select(j => new AccruingJobCost(j.Id, j.CostAt(now), j.HourlyRate, j.StartedAt ?? now)).ToList();
     }
 
+    public async Task<IReadOnlyList<Guid>> NotStartedAsync(Guid userId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        return await session.Query<TrainingJob>()
+            .Where(j => j.StartedAt == null && (j.Status == JobStatus.Queued || j.Status == JobStatus.Initializing))
+            .Select(j => j.Id)
+            .ToListAsync(ct);
+    }
+
     public async Task<object?> FindViewAsync(Guid userId, Guid jobId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));

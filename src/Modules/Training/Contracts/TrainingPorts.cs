@@ -31,6 +31,9 @@ public interface ITrainingJobs
     /// <summary>The cost of the user's started jobs that have not ended (running, paused, recovering) right now.</summary>
     Task<IReadOnlyList<AccruingJobCost>> AccruingCostsAsync(Guid userId, CancellationToken ct);
 
+    /// <summary>The user's jobs that have not started yet (queued or initializing, on our side or in the cluster's queue).</summary>
+    Task<IReadOnlyList<Guid>> NotStartedAsync(Guid userId, CancellationToken ct);
+
     /// <summary>
     /// What the user's unfinished jobs (queued, initializing, running) are still expected to cost: each
     /// one's estimate less what it has accrued, never below zero.

@@ -72,6 +72,7 @@ public static class CreateJobEndpoint
             return Replay(http, earlier, fingerprint);
         }
 
+        await ActiveJobLimit.CheckAsync(session, training.Value.MaxActiveJobsPerUser, ct);
         if (await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct) is { } refusal)
         {
             throw new ApiProblemException(StatusCodes.Status402PaymentRequired, "Budget limit reached", refusal);

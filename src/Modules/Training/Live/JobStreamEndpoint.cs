@@ -1,9 +1,14 @@
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Security.Claims;
 using LoraPipeline.Platform.Http;
+using LoraPipeline.Platform.Identity;
+using LoraPipeline.Platform.Limits;
 using LoraPipeline.Training.Configuration;
 using LoraPipeline.Training.Jobs;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
 
@@ -15,30 +20,47 @@ public sealed record JobUpdate(JobView Job, IReadOnlyList<JobMetricPoint> NewMet
 public static class JobStreamEndpoint
 {
     private const int MaxPointsPerUpdate = 500;
+    public const string Streams = "job-streams";
 
     /// <summary>
     /// <c>text/event-stream</c> of the job's changes for dashboards: an event named <c>job</c>
-    /// whenever the job's stream version moves (its id is that version), then the stream ends once
-    /// the job has ended. Clients that cannot use it poll GET /api/jobs/{id}.
+    /// whenever the job's stream version moves, then the stream ends once the job has ended. Each event's id is
+    /// <c>{revision}.{last metric step sent}</c>: a client reconnecting with it as <c>Last-Event-ID</c> gets the job as
+    /// it is now and only the metric points it has not seen. A stream lasts at most <c>Training:StreamLifetime</c> (then the client reconnects),
+    /// and a user may have <c>Training:MaxStreamsPerUser</c> open (429 past it). Clients that cannot use it poll
+    /// GET /api/jobs/{id}.
     /// </summary>
     [WolverineGet("/api/jobs/{id}/stream", OperationId = "StreamJob"), Tags("Jobs")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     public static async Task<IResult> Stream(
-        Guid id, IQuerySession session, IDocumentStore store, IOptions<TrainingOptions> options, TimeProvider clock, CancellationToken ct)
+        Guid id, HttpContext http, ClaimsPrincipal caller, IQuerySession session, IDocumentStore store, UserConcurrency concurrency,
+        IOptions<TrainingOptions> options, TimeProvider clock, CancellationToken ct)
     {
         if (await session.LoadAsync<TrainingJob>(id, ct) is null)
         {
             throw ApiProblems.NotFound("Job");
         }
 
-        return TypedResults.ServerSentEvents(Updates(store, session.TenantId, id, options.Value.StreamCheckInterval, clock, ct));
+        var settings = options.Value;
+        var resumeFrom = StreamPosition.Parse(http.Request.Headers["Last-Event-ID"].ToString())
+            ?? throw ApiProblems.BadRequest("Invalid Last-Event-ID", "Send back the id of the last event received ({revision}.{step}), or no Last-Event-ID.");
+        var open = concurrency.TryAcquire(Streams, caller.UserId(), settings.MaxStreamsPerUser)
+            ?? throw new UserLimitExceeded("Too many live streams",
+                $"An account may have {settings.MaxStreamsPerUser} live job streams open at once; close one, or poll GET /api/jobs/{{id}}.",
+                "open_streams", settings.MaxStreamsPerUser, TimeSpan.FromSeconds(30)).ToProblem();
+        http.Response.RegisterForDispose(open); // given back however the stream ends, even if it never starts
+
+        var until = clock.GetUtcNow() + settings.StreamLifetime;
+        return TypedResults.ServerSentEvents(Updates(store, session.TenantId, id, resumeFrom, until, settings.StreamCheckInterval, clock, ct));
     }
 
     private static async IAsyncEnumerable<SseItem<JobUpdate>> Updates(
-        IDocumentStore store, string tenant, Guid id, TimeSpan interval, TimeProvider clock, [EnumeratorCancellation] CancellationToken ct)
+        IDocumentStore store, string tenant, Guid id, StreamPosition from, DateTimeOffset until, TimeSpan interval, TimeProvider clock,
+        [EnumeratorCancellation] CancellationToken ct)
     {
-        long lastVersion = -1;
-        var lastStep = -1;
-        while (!ct.IsCancellationRequested)
+        // a reconnect gets the job as it is now at once (which also sends the response's headers), but only the points it lacks
+        var (lastVersion, lastStep) = (-1L, from.Step);
+        while (!ct.IsCancellationRequested && clock.GetUtcNow() < until)
         {
             JobUpdate? update = null;
             await using (var session = store.QuerySession(tenant))
@@ -59,7 +81,7 @@ public static class JobStreamEndpoint
 
             if (update is not null)
             {
-                yield return new SseItem<JobUpdate>(update, "job") { EventId = update.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                yield return new SseItem<JobUpdate>(update, "job") { EventId = new StreamPosition(lastVersion, lastStep).ToString() };
                 if (update.Job.IsTerminal)
                 {
                     yield break;
@@ -76,4 +98,36 @@ public static class JobStreamEndpoint
             }
         }
     }
+}
+
+/// <summary>Where a client is in a job's stream: the revision it has and the last metric step it received.</summary>
+internal sealed record StreamPosition(long Revision, int Step)
+{
+    public static readonly StreamPosition Start = new(-1, -1);
+
+    /// <summary>The start for no Last-Event-ID; null for one that is not ours. A bare revision (an older id) resends every point.</summary>
+    public static StreamPosition? Parse(string lastEventId)
+    {
+        if (string.IsNullOrWhiteSpace(lastEventId))
+        {
+            return Start;
+        }
+
+        var parts = lastEventId.Trim().Split('.');
+        if (parts.Length > 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var revision))
+        {
+            return null;
+        }
+
+        if (parts.Length == 1)
+        {
+            return new StreamPosition(revision, -1);
+        }
+
+        return int.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var step) && step >= -1
+            ? new StreamPosition(revision, step)
+            : null;
+    }
+
+    public override string ToString() => $"{Revision.ToString(CultureInfo.InvariantCulture)}.{Step.ToString(CultureInfo.InvariantCulture)}";
 }

@@ -38,6 +38,9 @@ function applyUpdate(client: QueryClient, id: string, update: JobUpdate) {
   });
 }
 
+// streams that end before the job does are reopened this many times (each lasts 30 minutes), then polling takes over
+const MAX_RECONNECTS = 48;
+
 export function useLiveJob(id: string) {
   const client = useQueryClient();
   const [mode, setMode] = useState<LiveMode>('connecting');
@@ -71,43 +74,52 @@ export function useLiveJob(id: string) {
     }
     const controller = new AbortController();
     let sawTerminal = false;
+    let lastEventId: string | undefined;
     setMode('connecting');
-    readEventStream(
-      `/api/jobs/${id}/stream`,
-      authHeaders(),
-      (event) => {
-        if (event.event !== 'job') return;
-        try {
-          const update = JSON.parse(event.data) as JobUpdate;
-          applyUpdate(client, id, update);
-          setMode('streaming');
-          if (update.job.is_terminal) sawTerminal = true;
-        } catch {
-          // a malformed event is skipped; the next one carries the whole job again
-        }
-      },
-      controller.signal,
-    )
-      .then(() => {
-        if (controller.signal.aborted) return;
-        if (sawTerminal) {
-          setMode('ended');
-          // the final picture: cost records and any late validation losses
-          client.invalidateQueries({ queryKey: jobKey(id) });
-          client.invalidateQueries({ queryKey: ['job-events', id] });
-        } else {
+    // the server ends a stream after its lifetime (Training:StreamLifetime): reconnect from the last event seen
+    const connect = (reconnects: number): void => {
+      const headers = lastEventId ? { ...authHeaders(), 'Last-Event-ID': lastEventId } : authHeaders();
+      readEventStream(
+        `/api/jobs/${id}/stream`,
+        headers,
+        (event) => {
+          if (event.id) lastEventId = event.id;
+          if (event.event !== 'job') return;
+          try {
+            const update = JSON.parse(event.data) as JobUpdate;
+            applyUpdate(client, id, update);
+            setMode('streaming');
+            if (update.job.is_terminal) sawTerminal = true;
+          } catch {
+            // a malformed event is skipped; the next one carries the whole job again
+          }
+        },
+        controller.signal,
+      )
+        .then(() => {
+          if (controller.signal.aborted) return;
+          if (sawTerminal) {
+            setMode('ended');
+            // the final picture: cost records and any late validation losses
+            client.invalidateQueries({ queryKey: jobKey(id) });
+            client.invalidateQueries({ queryKey: ['job-events', id] });
+          } else if (lastEventId && reconnects < MAX_RECONNECTS) {
+            connect(reconnects + 1);
+          } else {
+            setMode('polling');
+          }
+        })
+        .catch((error: unknown) => {
+          if (controller.signal.aborted) return;
+          const response = (error as { response?: Response }).response;
+          if (response?.status === 401) {
+            handleUnauthorized();
+            return;
+          }
           setMode('polling');
-        }
-      })
-      .catch((error: unknown) => {
-        if (controller.signal.aborted) return;
-        const response = (error as { response?: Response }).response;
-        if (response?.status === 401) {
-          handleUnauthorized();
-          return;
-        }
-        setMode('polling');
-      });
+        });
+    };
+    connect(0);
     return () => controller.abort();
     // start once per job page; the stream itself reports every later change
   }, [id, loaded, terminalAtLoad, client]);
