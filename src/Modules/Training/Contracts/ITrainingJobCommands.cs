@@ -7,6 +7,9 @@ namespace LoraPipeline.Training.Contracts;
 /// </summary>
 public interface ITrainingJobCommands
 {
+    /// <summary>The base models a job may train (Training:BaseModels).</summary>
+    IReadOnlySet<string> BaseModels { get; }
+
     Task<JobSnapshot> CreateAsync(Guid userId, JobOrderInput order, CancellationToken ct);
 
     Task<JobSnapshot?> FindAsync(Guid userId, Guid jobId, CancellationToken ct);

@@ -19,6 +19,8 @@ internal sealed class TrainingJobCommands(
     IDocumentStore store, IMessageBus bus, IDatasetCatalog datasets, IJobAdmission admission,
     IOptions<GpuCatalogueOptions> catalogue, IOptions<TrainingOptions> training, TimeProvider clock) : ITrainingJobCommands
 {
+    public IReadOnlySet<string> BaseModels => training.Value.EffectiveBaseModels;
+
     public async Task<JobSnapshot> CreateAsync(Guid userId, JobOrderInput order, CancellationToken ct)
     {
         var body = new CreateJobRequest(
