@@ -18,7 +18,7 @@ namespace LoraPipeline.Datasets.Uploading;
 /// the same type and content checks and size limit, the stream started and validation queued in one transaction
 /// (a message for the user's tenant), and the stored file deleted when anything is refused.
 /// </summary>
-internal sealed class DatasetFiles(IDocumentStore store, IMessageBus bus, IBlobStore blobs, IOptions<DatasetOptions> options, TimeProvider clock)
+public sealed class DatasetFiles(IDocumentStore store, IMessageBus bus, IBlobStore blobs, IOptions<DatasetOptions> options, TimeProvider clock)
     : IDatasetFiles
 {
     public const int ErrorsShown = 5;

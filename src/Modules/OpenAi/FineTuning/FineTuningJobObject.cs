@@ -60,7 +60,7 @@ internal sealed record FineTuningJobObject(
             succeeded && job.DatasetTotalTokens is { } tokens ? tokens * job.Hyperparameters.NumEpochs : null,
             OpenAiIds.ForFile(job.DatasetId),
             job.Extras.ValidationDatasetId is { } validation ? OpenAiIds.ForFile(validation) : null,
-            job.Extras.Seed,
+            job.Extras.Seed ?? DefaultSeed(job.Id),
             TerminalStatuses.Contains(status) ? null : OpenAiIds.Unix(job.EstimatedCompletionAt),
             [],
             job.Extras.Metadata ?? new Dictionary<string, string>(),
@@ -76,6 +76,12 @@ internal sealed record FineTuningJobObject(
             job.CurrentStep,
             job.TotalSteps);
     }
+
+    /// <summary>
+    /// OpenAI always answers a seed (its SDKs require one) and picks one when none was given: a job created without
+    /// one answers a seed derived from its id, the same on every read.
+    /// </summary>
+    private static long DefaultSeed(Guid jobId) => BitConverter.ToInt32(jobId.ToByteArray(), 0) & int.MaxValue;
 
     private static readonly HashSet<string> TerminalStatuses = ["succeeded", "failed", "cancelled"];
 

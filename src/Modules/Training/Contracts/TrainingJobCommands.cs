@@ -15,7 +15,7 @@ namespace LoraPipeline.Training.Contracts;
 /// Answers <see cref="ITrainingJobCommands"/> with the native API's own rules (<see cref="JobOrders"/>, the cancel and
 /// pause handlers), each change sent as a message for the user's tenant so it runs in the handler's own transaction.
 /// </summary>
-internal sealed class TrainingJobCommands(
+public sealed class TrainingJobCommands(
     IDocumentStore store, IMessageBus bus, IDatasetCatalog datasets, IJobAdmission admission,
     IOptions<GpuCatalogueOptions> catalogue, IOptions<TrainingOptions> training, TimeProvider clock) : ITrainingJobCommands
 {

@@ -18,7 +18,8 @@ internal static class JobTimeline
             case TrainingMetricsRecorded metrics:
                 foreach (var p in metrics.Points)
                 {
-                    yield return new JobTimelineEntry($"{id}-{p.Step}", p.Timestamp, "info",
+                    // stamped when recorded here, like every other entry, so the history reads in order
+                    yield return new JobTimelineEntry($"{id}-{p.Step}", at, "info",
                         FormattableString.Invariant($"Step {p.Step}/{totalSteps}: training loss={p.TrainingLoss:0.0000}")
                             + (p.ValidationLoss is { } v ? FormattableString.Invariant($", validation loss={v:0.0000}") : ""), p);
                 }
