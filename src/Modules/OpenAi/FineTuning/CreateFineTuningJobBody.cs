@@ -107,9 +107,9 @@ internal static class FineTuningOrder
     }
 
     private static Guid FileId(string id, string param) =>
-        OpenAiIds.TryParse(id, OpenAiIds.File, out var guid)
-            ? guid.Value
-            : throw OpenAiException.BadRequest($"Invalid file id '{id}': file ids look like 'file-' and 32 hexadecimal digits.", param, "invalid_file_id");
+        !OpenAiIds.TryParse(id, OpenAiIds.File, out var guid)
+            ? throw OpenAiException.BadRequest($"Invalid file id '{id}': file ids look like 'file-' and 32 hexadecimal digits.", param, "invalid_file_id")
+            : guid == Guid.Empty ? throw OpenAiException.NotFound("file", id, param) : guid.Value;
 
     private static decimal? Number(JsonElement? value, string param) => value switch
     {
