@@ -121,11 +121,19 @@ public static class EstimateEndpoint
     /// <summary>E03's cost and duration estimate for a configuration on one of the caller's ready datasets.</summary>
     [WolverinePost("/api/jobs/estimate", OperationId = "EstimateJob"), Tags("Jobs")]
     public static async Task<ApiResponse<CostEstimate>> Estimate(
-        EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IOptions<GpuCatalogueOptions> catalogue,
+        EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue,
         IOptions<TrainingOptions> training, CancellationToken ct)
     {
+        var userId = caller.UserId();
         var request = await JobRequestResolver.ResolveAsync(
-            caller.UserId(), body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
-        return Api.Ok(request.Estimate);
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
+        // Together's estimate answers whether the job may start: here, whether the budget's hard limit admits it
+        var refusal = await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct);
+        return Api.Ok(request.Estimate with
+        {
+            AllowedToProceed = refusal is null,
+            Reason = refusal ?? "Within budget: no hard monthly limit stops this job.",
+            BudgetRemaining = await admission.BudgetLeftAsync(userId, ct),
+        });
     }
 }
