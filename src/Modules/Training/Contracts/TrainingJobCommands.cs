@@ -77,7 +77,11 @@ public sealed class TrainingJobCommands(
             return null;
         }
 
-        return events.SelectMany(e => JobTimeline.Describe(e.Version, e.Timestamp, e.Data, queued.TotalSteps)).ToList();
+        var entries = events.SelectMany(e => JobTimeline.Describe(e.Version, e.Timestamp, e.Data, queued.TotalSteps)).ToList();
+        // a step reported again (with its validation loss, after a resume) replaces its earlier point, as in the metrics
+        var lastOfStep = entries.Select((entry, index) => (entry, index)).Where(x => x.entry.Metrics is not null)
+            .GroupBy(x => x.entry.Metrics!.Step).ToDictionary(g => g.Key, g => g.Max(x => x.index));
+        return entries.Where((entry, index) => entry.Metrics is null || lastOfStep[entry.Metrics.Step] == index).ToList();
     }
 
     public async Task<IReadOnlyList<JobCheckpointSummary>?> CheckpointsAsync(Guid userId, Guid jobId, CancellationToken ct)
