@@ -56,8 +56,12 @@ check('create answers a job', job.id.startsWith('ftjob-') && job.metadata.run ==
 
 const others = [];
 for (let i = 0; i < 2; i++) {
-  others.push(await client.fineTuning.jobs.create({ model: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', training_file: file.id, hyperparameters: { n_epochs: 10 } }));
+  // LoraPipeline's extra fields ride along in the body, as any SDK sends unknown parameters
+  others.push(await client.fineTuning.jobs.create({
+    model: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', training_file: file.id, hyperparameters: { n_epochs: 10 }, lora_rank: 32, num_gpus: 2,
+  }));
 }
+check('LoRA and GPU extras are applied', others[0].lora.rank === 32 && others[0].gpu.count === 2 && others[0].hyperparameters.n_epochs === 10);
 
 const listed = [];
 for await (const each of client.fineTuning.jobs.list({ limit: 2 })) listed.push(each.id);
