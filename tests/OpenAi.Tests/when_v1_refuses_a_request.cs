@@ -71,6 +71,29 @@ public sealed class when_v1_refuses_a_request(PlatformHost platform) : IClassFix
         Assert.NotEqual("cancelled", still["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task a_job_the_hard_budget_refuses_is_a_400_the_sdks_do_not_retry_and_nothing_is_queued()
+    {
+        var user = await platform.CreateUserAsync();
+        var dataset = (await platform.UploadAndValidateAsync(user, DatasetUploads.CleanJsonl(10)))["id"]!.GetValue<Guid>();
+        await platform.Host.Scenario(s =>
+        {
+            s.As(user).Put.Json(new { monthly_limit = 0.01m, hard_limit = true }).ToUrl("/api/budget");
+            s.StatusCodeShouldBeOk();
+        });
+
+        var refused = await Error(await platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Json(new { model = "TinyLlama/TinyLlama-1.1B-Chat-v1.0", training_file = $"file-{dataset:N}" }).ToUrl("/v1/fine_tuning/jobs");
+            s.StatusCodeShouldBe(400);
+        }));
+
+        Assert.Equal("budget_exceeded", refused["code"]!.GetValue<string>());
+        Assert.Contains("hard monthly budget", refused["message"]!.GetValue<string>());
+        var jobs = await (await platform.Host.Scenario(s => s.As(user).Get.Url("/v1/fine_tuning/jobs"))).Json();
+        Assert.Empty(jobs["data"]!.AsArray());
+    }
+
     /// <summary>The error object, checked to have exactly OpenAI's four fields.</summary>
     private static async Task<JsonNode> Error(IScenarioResult result)
     {
