@@ -2,6 +2,7 @@ using LoraPipeline.Artifacts;
 using LoraPipeline.Billing;
 using LoraPipeline.Datasets;
 using LoraPipeline.Host.Composition;
+using LoraPipeline.OpenAi;
 using LoraPipeline.Platform;
 using LoraPipeline.Training;
 using JasperFx;
@@ -23,6 +24,7 @@ builder.AddDatasets();
 builder.AddTraining();
 builder.AddArtifacts();
 builder.AddBilling();
+builder.AddOpenAi();
 builder.AddSimulatedGpuCluster();
 
 var app = builder.Build();

@@ -16,8 +16,9 @@ public sealed class when_modules_depend_on_each_other
     private static readonly Assembly Training = typeof(LoraPipeline.Training.TrainingModule).Assembly;
     private static readonly Assembly Artifacts = typeof(LoraPipeline.Artifacts.ArtifactsModule).Assembly;
     private static readonly Assembly Billing = typeof(LoraPipeline.Billing.BillingModule).Assembly;
+    private static readonly Assembly OpenAi = typeof(LoraPipeline.OpenAi.OpenAiModule).Assembly;
 
-    private static readonly Assembly[] Modules = [Datasets, Training, Artifacts, Billing];
+    private static readonly Assembly[] Modules = [Datasets, Training, Artifacts, Billing, OpenAi];
 
     public static TheoryData<string, string> ModulePairs()
     {

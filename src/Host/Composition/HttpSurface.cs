@@ -64,7 +64,7 @@ internal static class HttpSurface
     {
         if (File.Exists(Path.Combine(app.Environment.WebRootPath ?? "wwwroot", "index.html")))
         {
-            app.MapFallbackToFile("{*path:regex(^(?!api/|files/|health/|openapi/|scalar|gpu-sim/).*$)}", "index.html").AllowAnonymous();
+            app.MapFallbackToFile("{*path:regex(^(?!api/|v1/|files/|health/|openapi/|scalar|gpu-sim/).*$)}", "index.html").AllowAnonymous();
         }
 
         return app;

@@ -24,6 +24,8 @@ public static class DatasetsModule
             .ValidateOnStart();
         services.AddSingleton<StoredDatasetValidator>();
         services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
+        // scoped: it sends its changes through the scope's message bus
+        services.AddScoped<IDatasetFiles, LoraPipeline.Datasets.Uploading.DatasetFiles>();
         services.AddSingleton<LoraPipeline.Platform.Storage.IBlobOwner, DatasetBlobs>();
         services.TryAddSingleton<IDatasetUsage, NoDatasetUsage>();
         services.AddSingleton<ValidationWatch>();

@@ -95,6 +95,8 @@ public static class TrainingModule
         services.AddSingleton<JobWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<JobWatch>());
         services.AddSingleton<ITrainingJobs, TrainingJobQueries>();
+        // scoped: it sends its changes through the scope's message bus
+        services.AddScoped<ITrainingJobCommands, TrainingJobCommands>();
         services.Replace(ServiceDescriptor.Singleton<IDatasetUsage, ActiveJobsUseDatasets>());
         services.TryAddSingleton<IJobAdmission, AdmitEveryJob>();
         services.TryAddSingleton<IJobCostRecords, NoCostRecords>();

@@ -48,6 +48,10 @@ public sealed class ErrorDetectionTests
     [InlineData("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "split": "val"}""", "invalid_split", "Did you mean \"validation\"?")]
     [InlineData("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "split": 1}""", "invalid_split", "\"train\" or \"validation\"")]
     [InlineData("""{"messages": [{"role": "user", "content": "hi", "content": "again"}, {"role": "assistant", "content": "x"}]}""", "duplicate_key", "single \"content\"")]
+    // OpenAI's function calling: its own error, never taken for a misspelt key nor dropped
+    [InlineData("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "tools": []}""", "unsupported_tool_calls", "Remove \"tools\"")]
+    [InlineData("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}], "parallel_tool_calls": false}""", "unsupported_tool_calls", "Remove \"tools\"")]
+    [InlineData("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "tool_calls": []}]}""", "unsupported_tool_calls", "fold each tool's result")]
     public async Task An_error_is_reported_on_its_line_with_a_suggestion(string badLine, string code, string suggestionPart)
     {
         var run = await ValidateAsync(Jsonl(ValidLine, badLine, ValidLine));

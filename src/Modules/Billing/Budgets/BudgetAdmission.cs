@@ -32,4 +32,18 @@ internal sealed class BudgetAdmission(IDocumentStore store, ITrainingJobs jobs, 
         return $"This job's estimated ${estimatedCost:0.00} on top of ${usage.Used:0.00} used{unfinished} in {usage.Month} exceeds the hard monthly budget of ${limit:0.00}. " +
                "Raise the budget (PUT /api/budget), wait for running jobs to finish, or choose a cheaper configuration.";
     }
+
+    public async Task<decimal?> BudgetLeftAsync(Guid userId, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(Caller.TenantOf(userId));
+        var budget = await session.LoadAsync<Budget>(Budget.StreamIdFor(userId), ct);
+        if (budget is not { HardLimit: true, MonthlyLimit: { } limit })
+        {
+            return null;
+        }
+
+        var usage = await BudgetUsage.ComputeAsync(session, budget, jobs, userId, clock.GetUtcNow(), ct);
+        var reserved = await jobs.RemainingEstimatesAsync(userId, ct);
+        return Math.Max(0m, limit - usage.Used - reserved);
+    }
 }

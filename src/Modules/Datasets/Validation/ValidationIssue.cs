@@ -39,6 +39,8 @@ internal static class ErrorCodes
     public const string MissingCompletion = "missing_completion";
     public const string LineTooLong = "line_too_long";
     public const string EmptyFile = "empty_file";
+    /// <summary>OpenAI's <c>tools</c>/<c>tool_calls</c>/<c>parallel_tool_calls</c>: function calling is not trained.</summary>
+    public const string UnsupportedToolCalls = "unsupported_tool_calls";
 }
 
 /// <summary>Warning types. Values are part of the API contract: never rename one.</summary>

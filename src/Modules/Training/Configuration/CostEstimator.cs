@@ -18,7 +18,10 @@ public sealed record CostEstimate(
     CostBreakdown CostBreakdown,
     decimal EstimatedDurationHours,
     decimal HourlyRate,
-    TrainingDetails TrainingDetails);
+    TrainingDetails TrainingDetails,
+    bool? AllowedToProceed = null,
+    string? Reason = null,
+    decimal? BudgetRemaining = null);
 
 /// <summary>
 /// E03's formula, in decimal arithmetic, rounded to cents (and hours to 2 places) only at the end,

@@ -22,7 +22,17 @@ public sealed record TrainingJobQueued(
     string? IdempotencyKey,
     string RequestFingerprint,
     DateTimeOffset QueuedAt,
-    long? DatasetTotalTokens = null);
+    long? DatasetTotalTokens = null,
+    JobExtras? Extras = null);
+
+/// <summary>
+/// What a job carries besides its configuration (added with the OpenAI-compatible API, also on the native one):
+/// a second dataset to validate on, a suffix for the model's name, a seed, and the caller's own metadata.
+/// </summary>
+public sealed record JobExtras(Guid? ValidationDatasetId, string? Suffix, long? Seed, IReadOnlyDictionary<string, string>? Metadata)
+{
+    public static readonly JobExtras None = new(null, null, null, null);
+}
 
 /// <summary>GPU time starts counting: the job is running on <paramref name="NumGpus"/> x <paramref name="GpuType"/>.</summary>
 public sealed record TrainingJobStarted(

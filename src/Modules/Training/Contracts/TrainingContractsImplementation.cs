@@ -93,6 +93,8 @@ internal sealed class ActiveJobsUseDatasets(IDocumentStore store) : IDatasetUsag
 internal sealed class AdmitEveryJob : IJobAdmission
 {
     public Task<string?> RefuseAsync(Guid userId, decimal estimatedCost, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    public Task<decimal?> BudgetLeftAsync(Guid userId, CancellationToken ct) => Task.FromResult<decimal?>(null);
 }
 
 /// <summary>Until Billing registers its cost records: none.</summary>

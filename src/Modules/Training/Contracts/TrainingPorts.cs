@@ -8,6 +8,12 @@ public interface IJobAdmission
 {
     /// <summary>Null to admit, or why not in words the user can act on.</summary>
     Task<string?> RefuseAsync(Guid userId, decimal estimatedCost, CancellationToken ct);
+
+    /// <summary>
+    /// What a hard budget leaves this month for new jobs (the limit less what was used and what unfinished jobs
+    /// still expect to cost), or null when no hard limit applies. Shown by the estimate.
+    /// </summary>
+    Task<decimal?> BudgetLeftAsync(Guid userId, CancellationToken ct) => Task.FromResult<decimal?>(null);
 }
 
 /// <summary>A job's cost records, shown by GET /api/jobs/{id}. Billing implements it.</summary>

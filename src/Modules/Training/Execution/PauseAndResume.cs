@@ -117,3 +117,36 @@ public static class LifecycleOnClusterHandler
         }
     }
 }
+
+/// <summary>A user's pause or resume sent as a message (by the OpenAI-compatible API), answered with <see cref="LifecycleOutcome"/>.</summary>
+public sealed record PauseOrResumeJob(Guid JobId, bool Resume);
+
+/// <summary>Whether the job was found, and why the change was refused (null when it was made).</summary>
+public sealed record LifecycleOutcome(bool Found, string? Refusal, string Status);
+
+/// <summary>The same rules as the pause and resume endpoints, in one handler: the job is locked while deciding.</summary>
+public static class PauseOrResumeJobHandler
+{
+    public static (LifecycleOutcome, Events, OutgoingMessages) Handle(
+        PauseOrResumeJob command,
+        [WriteAggregate(nameof(PauseOrResumeJob.JobId), Required = false, LoadStyle = ConcurrencyStyle.Exclusive)] TrainingJob? job,
+        TimeProvider clock)
+    {
+        if (job is null)
+        {
+            return (new LifecycleOutcome(false, null, ""), [], []);
+        }
+
+        var status = JobStatuses.Name(job.Status);
+        var refusal = command.Resume
+            ? job.Status is JobStatus.Paused ? null : $"Only a paused job can be resumed; this job is '{status}'."
+            : JobPausing.Refusal(job);
+        if (refusal is not null)
+        {
+            return (new LifecycleOutcome(true, refusal, status), [], []);
+        }
+
+        var (events, messages) = command.Resume ? JobPausing.Resume(job, clock.GetUtcNow()) : JobPausing.Pause(job, JobPausing.ByUser, clock.GetUtcNow());
+        return (new LifecycleOutcome(true, null, status), events, messages);
+    }
+}

@@ -62,26 +62,15 @@ public static class CreateJobEndpoint
     {
         var userId = caller.UserId();
         var key = IdempotencyKey(http);
-        var request = await JobRequestResolver.ResolveAsync(
-            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
-        var fingerprint = request.Fingerprint();
+        var order = await JobOrders.ResolveAsync(userId, body, datasets, catalogue.Value, training.Value, ct);
         var jobId = key is null ? Guid.NewGuid() : DeterministicGuid.From("training-job", userId.ToString(), key);
 
         if (key is not null && await session.LoadAsync<TrainingJob>(jobId, ct) is { } earlier)
         {
-            return Replay(http, earlier, fingerprint);
+            return Replay(http, earlier, order.Fingerprint);
         }
 
-        await ActiveJobLimit.CheckAsync(session, training.Value.MaxActiveJobsPerUser, ct);
-        if (await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct) is { } refusal)
-        {
-            throw new ApiProblemException(StatusCodes.Status402PaymentRequired, "Budget limit reached", refusal);
-        }
-
-        var queued = new TrainingJobQueued(
-            jobId, userId, request.Dataset.Id, request.Dataset.Name, request.Dataset.Format, request.Dataset.TotalTrainingPairs,
-            request.PresetId, request.Hyperparameters, request.Gpu, request.Estimate.TrainingDetails.TotalSteps,
-            request.Estimate.EstimatedCost, request.Estimate.EstimatedDurationHours, key, fingerprint, clock.GetUtcNow(), request.Dataset.TotalTokens);
+        var queued = await JobOrders.AdmitAsync(userId, jobId, order, key, session, training.Value, admission, clock.GetUtcNow(), ct);
         if (key is null)
         {
             // a fresh id cannot collide: start the stream in this request's own outboxed session
@@ -90,7 +79,7 @@ public static class CreateJobEndpoint
         else if ((await bus.InvokeAsync<QueuedJob>(new QueueTrainingJob(queued, MayExist: true), ct)).AlreadyExisted)
         {
             // the handler's own transaction, retried when a create with the same key wins the race
-            return Replay(http, (await session.LoadAsync<TrainingJob>(jobId, ct))!, fingerprint);
+            return Replay(http, (await session.LoadAsync<TrainingJob>(jobId, ct))!, order.Fingerprint);
         }
 
         // the view of a new job is what its first event makes of it: no need to read it back
@@ -132,11 +121,19 @@ public static class EstimateEndpoint
     /// <summary>E03's cost and duration estimate for a configuration on one of the caller's ready datasets.</summary>
     [WolverinePost("/api/jobs/estimate", OperationId = "EstimateJob"), Tags("Jobs")]
     public static async Task<ApiResponse<CostEstimate>> Estimate(
-        EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IOptions<GpuCatalogueOptions> catalogue,
+        EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue,
         IOptions<TrainingOptions> training, CancellationToken ct)
     {
+        var userId = caller.UserId();
         var request = await JobRequestResolver.ResolveAsync(
-            caller.UserId(), body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
-        return Api.Ok(request.Estimate);
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
+        // Together's estimate answers whether the job may start: here, whether the budget's hard limit admits it
+        var refusal = await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct);
+        return Api.Ok(request.Estimate with
+        {
+            AllowedToProceed = refusal is null,
+            Reason = refusal ?? "Within budget: no hard monthly limit stops this job.",
+            BudgetRemaining = await admission.BudgetLeftAsync(userId, ct),
+        });
     }
 }

@@ -12,7 +12,9 @@ namespace LoraPipeline.Training.Jobs;
 public sealed record EstimateRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters);
 
 /// <summary>E03's create body. A client's own <c>estimated_cost</c> is accepted and ignored: we compute it.</summary>
-public sealed record CreateJobRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? EstimatedCost);
+public sealed record CreateJobRequest(
+    Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? EstimatedCost,
+    Guid? ValidationDatasetId = null, string? Suffix = null, long? Seed = null, Dictionary<string, string>? Metadata = null);
 
 /// <summary>A request checked against the rules and the user's dataset: everything a job needs.</summary>
 public sealed record ResolvedJobRequest(

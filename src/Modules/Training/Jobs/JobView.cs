@@ -45,7 +45,11 @@ public sealed record JobView(
     string? ExternalJobId,
     Guid? ArtifactId,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    Guid? ValidationDatasetId = null,
+    string? Suffix = null,
+    long? Seed = null,
+    IReadOnlyDictionary<string, string>? Metadata = null)
 {
     public bool IsActive => TrainingJob.IsActiveStatus(Status);
 
@@ -103,5 +107,9 @@ public sealed record JobView(
         job.ExternalJobId,
         job.ArtifactId,
         job.CreatedAt,
-        job.UpdatedAt);
+        job.UpdatedAt,
+        job.Extras.ValidationDatasetId,
+        job.Extras.Suffix,
+        job.Extras.Seed,
+        job.Extras.Metadata ?? new Dictionary<string, string>());
 }

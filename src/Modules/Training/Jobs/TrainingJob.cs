@@ -116,6 +116,9 @@ public sealed class TrainingJob
     /// <summary>Whether the last recorded point already has its validation loss (an epoch's last step gets it late).</summary>
     public bool LastMetricValidated { get; set; }
     public string? IdempotencyKey { get; set; }
+
+    /// <summary>Validation dataset, suffix, seed and metadata; <see cref="JobExtras.None"/> for jobs queued before they existed.</summary>
+    public JobExtras Extras { get; set; } = JobExtras.None;
     public string RequestFingerprint { get; set; } = "";
 
     public DateTimeOffset CreatedAt { get; set; }

@@ -30,6 +30,7 @@ public sealed partial class TrainingJobProjection : SingleStreamProjection<Train
         EstimatedDurationHours = e.EstimatedDurationHours,
         HourlyRate = e.GpuConfig.HourlyRate,
         IdempotencyKey = e.IdempotencyKey,
+        Extras = e.Extras ?? JobExtras.None,
         RequestFingerprint = e.RequestFingerprint,
         CreatedAt = e.QueuedAt,
         UpdatedAt = recordedAt,

@@ -25,8 +25,22 @@ internal static class Keys
         return true;
     }
 
-    public static void ReportUnknown(string key, string[] allowed, LineIssues issues, int messageIndex = -1) =>
+    public static void ReportUnknown(string key, string[] allowed, LineIssues issues, int messageIndex = -1)
+    {
+        if (ToolKeys.Contains(key))
+        {
+            // OpenAI's chat format allows function calling; our trainer does not learn it, and dropping the
+            // calls silently would train a model on conversations with holes in them.
+            issues.Add(ErrorCodes.UnsupportedToolCalls, $"\"{key}\" {Place(messageIndex)}: function calling (tools) is not supported.",
+                "Remove \"tools\", \"tool_calls\", \"parallel_tool_calls\" and tool messages from the example, or fold each tool's result into the next assistant message.");
+            return;
+        }
+
         issues.Add(ErrorCodes.UnknownKey, $"Unknown key \"{Suggestions.Shown(key)}\" {Place(messageIndex)}.", Suggestions.UnknownKey(key, allowed));
+    }
+
+    /// <summary>OpenAI's function-calling keys: refused with their own error rather than as misspellings.</summary>
+    private static readonly HashSet<string> ToolKeys = ["tools", "tool_calls", "parallel_tool_calls", "functions", "function_call", "tool_call_id"];
 
     /// <summary>Where a key is, for messages; built only when there is something to report.</summary>
     private static string Place(int messageIndex) => messageIndex < 0 ? "at the top level" : $"in messages[{messageIndex}]";
