@@ -4,6 +4,7 @@ using LoraPipeline.Datasets;
 using LoraPipeline.Host.Composition;
 using LoraPipeline.Platform;
 using LoraPipeline.Training;
+using LoraPipeline.Webhooks;
 using JasperFx;
 
 // Composition root: configuration, infrastructure and the modules, nothing else.
@@ -23,6 +24,7 @@ builder.AddDatasets();
 builder.AddTraining();
 builder.AddArtifacts();
 builder.AddBilling();
+builder.AddWebhooks();
 builder.AddSimulatedGpuCluster();
 
 var app = builder.Build();

@@ -1,0 +1,86 @@
+using JasperFx.Events;
+using LoraPipeline.Platform;
+using LoraPipeline.Platform.Identity;
+using LoraPipeline.Webhooks.Delivery;
+using LoraPipeline.Webhooks.Registration;
+using Marten;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+using Wolverine.Marten.Subscriptions;
+
+namespace LoraPipeline.Webhooks.Dispatch;
+
+/// <summary>
+/// Turns the other modules' published events into deliveries: a Marten subscription read in strict global order,
+/// whose deliveries and messages commit in one transaction with its progress (Wolverine's outbox), so an event is
+/// dispatched once even across crashes, and a replay finds the deliveries it already made (ids from the event).
+/// </summary>
+public sealed class WebhookDispatchSubscription : BatchSubscription
+{
+    private readonly IServiceProvider _services;
+
+    public WebhookDispatchSubscription(IServiceProvider services) : base("webhook-dispatch")
+    {
+        _services = services;
+        foreach (var type in WebhookEventTypes.Published)
+        {
+            IncludeType(type);
+        }
+    }
+
+    public override async Task ProcessEventsAsync(
+        EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken ct)
+    {
+        var store = _services.GetRequiredService<IDocumentStore>();
+        var payloads = _services.GetRequiredService<WebhookPayloads>();
+        var webhooksByTenant = new Dictionary<string, IReadOnlyList<Webhook>>();
+        foreach (var e in page.Events)
+        {
+            if (WebhookEventTypes.For(e.Data) is not { } webhookEvent || !Guid.TryParse(e.TenantId, out var userId))
+            {
+                continue;
+            }
+
+            if (!webhooksByTenant.TryGetValue(e.TenantId, out var webhooks))
+            {
+                await using var query = store.QuerySession(e.TenantId);
+                webhooksByTenant[e.TenantId] = webhooks = await query.Query<Webhook>().Where(w => w.Enabled).ToListAsync(ct);
+            }
+
+            var wanting = webhooks.Where(w => w.Wants(webhookEvent.Type)).ToList();
+            if (wanting.Count == 0)
+            {
+                continue;
+            }
+
+            var payload = await payloads.BuildAsync(userId, webhookEvent, e.Timestamp, ct);
+            var tenant = operations.ForTenant(e.TenantId);
+            foreach (var webhook in wanting)
+            {
+                var delivery = NewDelivery(webhook.Id, e, webhookEvent, payload);
+                tenant.Insert(delivery);
+                await bus.SendAsync(new DeliverWebhook(delivery.Id, 1), new DeliveryOptions { TenantId = e.TenantId });
+            }
+        }
+    }
+
+    private static WebhookDelivery NewDelivery(Guid webhookId, IEvent e, WebhookEvent webhookEvent, string payload)
+    {
+        var id = DeterministicGuid.From("webhook-delivery", webhookId.ToString(), e.Id.ToString());
+        return new WebhookDelivery
+        {
+            Id = id,
+            WebhookId = webhookId,
+            MessageId = WebhookDelivery.MessageIdFor(id),
+            EventType = webhookEvent.Type,
+            Subject = webhookEvent.Subject,
+            Sequence = e.Sequence,
+            Payload = payload,
+            Status = DeliveryStatus.Pending,
+            CreatedAt = e.Timestamp,
+            RetryFrom = e.Timestamp,
+        };
+    }
+}
