@@ -55,6 +55,17 @@ public sealed class WebhookReceiver : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        // a receiver that sends the platform elsewhere, and one that answers far more than anyone needs
+        app.MapPost("/redirect", (HttpRequest request) =>
+        {
+            receiver._received.Enqueue(new ReceivedWebhook("redirect", request.Headers["webhook-id"].ToString(), 0, "", "{\"type\":\"redirected\"}", 307));
+            receiver._arrived.Release();
+            return Results.Redirect("/target", permanent: false, preserveMethod: true);
+        });
+        app.MapPost("/big", async (HttpResponse response) =>
+        {
+            await response.WriteAsync(new string('x', 200_000));
+        });
         app.MapPost("/{name}", async (string name, HttpRequest request) =>
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
