@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace LoraPipeline.Webhooks.Tests;
+namespace LoraPipeline.TestKit;
 
 public sealed record ReceivedWebhook(string Path, string Id, long Timestamp, string Signature, string Body, int AnsweredWith)
 {
@@ -48,6 +48,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>A request on this path waits for this task before answering (a receiver that hangs).</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> Holds { get; } = new();
 
+    /// <summary>The webhook-id of every request as it arrives, before any hold: what was in flight.</summary>
+    public ConcurrentQueue<(string Path, string Id)> Arrivals { get; } = new();
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var receiver = new WebhookReceiver();
@@ -70,9 +73,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
+            receiver.Arrivals.Enqueue((name, request.Headers["webhook-id"].ToString()));
+            receiver._arrived.Release();
             if (receiver.Holds.TryGetValue(name, out var hold))
             {
                 await hold.Task;
+                if (request.HttpContext.RequestAborted.IsCancellationRequested)
+                {
+                    return Results.Empty; // the sender is gone (killed mid-request): nothing was answered
+                }
             }
 
             var status = receiver._scripts.TryGetValue(name, out var script) && script.TryDequeue(out var next) ? next : 200;
@@ -94,6 +103,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public void Script(string name, params int[] statuses) => _scripts[name] = new ConcurrentQueue<int>(statuses);
 
     public IReadOnlyList<ReceivedWebhook> On(string name) => Received.Where(r => r.Path == name).ToList();
+
+    /// <summary>Waits until the arrivals satisfy the condition.</summary>
+    public async Task WaitForArrivalsAsync(Func<IReadOnlyList<(string Path, string Id)>, bool> condition, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (!condition(Arrivals.ToArray()))
+        {
+            await _arrived.WaitAsync(cts.Token);
+        }
+    }
 
     /// <summary>Waits until what was received satisfies the condition (woken by each arrival).</summary>
     public async Task<IReadOnlyList<ReceivedWebhook>> WaitForAsync(string name, Func<IReadOnlyList<ReceivedWebhook>, bool> condition, TimeSpan? timeout = null)
