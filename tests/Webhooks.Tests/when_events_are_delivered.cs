@@ -1,4 +1,6 @@
 using Alba;
+using Marten;
+using Marten.Events;
 using LoraPipeline.TestKit;
 using LoraPipeline.Training.Execution;
 using Microsoft.AspNetCore.Http;
@@ -112,6 +114,10 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         var disabled = await platform.GetDataAsync(user, $"/api/webhooks/{webhook}");
         Assert.False(disabled["enabled"]!.GetValue<bool>());
         Assert.Contains("failed for 24 hours", disabled["disabled_reason"]!.GetValue<string>());
+        await platform.Store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+        var inbox = (await platform.GetDataAsync(user, "/api/notifications"))["notifications"]!.AsArray();
+        var notice = Assert.Single(inbox, n => n!["type"]!.GetValue<string>() == "webhook_disabled")!;
+        Assert.Contains(Receiver.UrlFor("down"), notice["message"]!.GetValue<string>());
 
         var whileDisabled = await platform.Host.Scenario(s =>
         {
