@@ -13,6 +13,9 @@ namespace LoraPipeline.TestKit;
 
 public sealed record ReceivedWebhook(string Path, string Id, long Timestamp, string Signature, string Body, int AnsweredWith)
 {
+    /// <summary>When the request was answered (the receiver's clock).</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
     public System.Text.Json.Nodes.JsonNode Json => System.Text.Json.Nodes.JsonNode.Parse(Body)!;
 
     public string Type => Json["type"]!.GetValue<string>();
