@@ -62,6 +62,8 @@ public static class WebhookBenchmark
         var outOfOrder = received.GroupBy(r => r.Json["data"]!["id"]!.GetValue<Guid>())
             .Count(g => !g.Select(r => Rank(r.Type)).SequenceEqual(g.Select(r => Rank(r.Type)).Order()));
 
+        var (dispatchLag, sendLag) = await LagsAsync(connectionString, host.Schema);
+
         Console.WriteLine();
         Console.WriteLine("| measure | value |");
         Console.WriteLine("| --- | ---: |");
@@ -71,9 +73,31 @@ public static class WebhookBenchmark
         Console.WriteLine(Row("latency from the event p50 / p99, all", Pair(all)));
         Console.WriteLine(Row("latency p50 / p99, job.queued + job.running during bulk creation", Pair(early)));
         Console.WriteLine(Row("latency p50 / p99, job.succeeded / failed while the others run", Pair(ended)));
+        Console.WriteLine(Row("of which event to dispatch (the subscription) p50 / p99", Pair(dispatchLag)));
+        Console.WriteLine(Row("of which dispatch to delivered (queue, checks, HTTP) p50 / p99", Pair(sendLag)));
         Console.WriteLine(Row("duplicate webhook-ids / jobs out of order", $"{duplicates} / {outOfOrder}"));
         Console.WriteLine(Row("bulk creation", $"{jobs / createSeconds:0} jobs/s"));
         return 0;
+    }
+
+    /// <summary>From the delivery log in the database: where the time between the event and the arrival went.</summary>
+    private static async Task<(List<double> Dispatch, List<double> Send)> LagsAsync(string connectionString, string schema)
+    {
+        await using var db = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var command = db.CreateCommand($"""
+            select extract(epoch from ((data->>'DispatchedAt')::timestamptz - (data->>'CreatedAt')::timestamptz))::float8,
+                   extract(epoch from ((data->>'DeliveredAt')::timestamptz - (data->>'DispatchedAt')::timestamptz))::float8
+            from "{schema}".mt_doc_webhookdelivery where data->>'DeliveredAt' is not null
+            """);
+        var (dispatch, send) = (new List<double>(), new List<double>());
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            dispatch.Add(reader.GetDouble(0));
+            send.Add(reader.GetDouble(1));
+        }
+
+        return (dispatch.Order().ToList(), send.Order().ToList());
     }
 
     private static int Rank(string type) => type switch { "job.queued" => 0, "job.running" => 1, _ => 2 };

@@ -39,7 +39,8 @@ public static class WebhooksModule
         {
             opts.Schema.For<Webhook>().Duplicate(w => w.CreatedAt);
             opts.Schema.For<WebhookDelivery>().UseOptimisticConcurrency(true)
-                .Duplicate(d => d.WebhookId).Duplicate(d => d.CreatedAt);
+                // the in-order checks look up a subject's earlier and next deliveries on every attempt
+                .Duplicate(d => d.WebhookId).Duplicate(d => d.CreatedAt).Duplicate(d => d.Subject);
         });
         services.SubscribeToEventsWithServices<WebhookDispatchSubscription>(ServiceLifetime.Singleton);
 

@@ -32,6 +32,9 @@ public sealed class WebhookDelivery : IVersioned
     public string? Error { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>When the dispatch made the delivery (the event's time is <see cref="CreatedAt"/>): the subscription's lag is the difference.</summary>
+    public DateTimeOffset? DispatchedAt { get; set; }
+
     /// <summary>Retries run for Webhooks:RetryFor from here: the event's time, or a manual retry's.</summary>
     public DateTimeOffset RetryFrom { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }

@@ -35,6 +35,7 @@ public sealed class WebhookDispatchSubscription : BatchSubscription
     {
         var store = _services.GetRequiredService<IDocumentStore>();
         var payloads = _services.GetRequiredService<WebhookPayloads>();
+        var now = _services.GetRequiredService<TimeProvider>().GetUtcNow();
         var webhooksByTenant = new Dictionary<string, IReadOnlyList<Webhook>>();
         foreach (var e in page.Events)
         {
@@ -60,6 +61,7 @@ public sealed class WebhookDispatchSubscription : BatchSubscription
             foreach (var webhook in wanting)
             {
                 var delivery = NewDelivery(webhook.Id, e, webhookEvent, payload);
+                delivery.DispatchedAt = now;
                 tenant.Insert(delivery);
                 await bus.SendAsync(new DeliverWebhook(delivery.Id, 1), new DeliveryOptions { TenantId = e.TenantId });
             }
