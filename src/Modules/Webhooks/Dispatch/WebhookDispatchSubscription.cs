@@ -19,6 +19,7 @@ namespace LoraPipeline.Webhooks.Dispatch;
 /// </summary>
 public sealed class WebhookDispatchSubscription : BatchSubscription
 {
+    private const int PayloadReads = 8;
     private readonly IServiceProvider _services;
 
     public WebhookDispatchSubscription(IServiceProvider services) : base("webhook-dispatch")
@@ -34,9 +35,10 @@ public sealed class WebhookDispatchSubscription : BatchSubscription
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, IMessageBus bus, CancellationToken ct)
     {
         var store = _services.GetRequiredService<IDocumentStore>();
-        var payloads = _services.GetRequiredService<WebhookPayloads>();
+        var payloadBuilder = _services.GetRequiredService<WebhookPayloads>();
         var now = _services.GetRequiredService<TimeProvider>().GetUtcNow();
         var webhooksByTenant = new Dictionary<string, IReadOnlyList<Webhook>>();
+        var wanted = new List<(IEvent Event, WebhookEvent WebhookEvent, Guid UserId, List<Webhook> Webhooks)>();
         foreach (var e in page.Events)
         {
             if (WebhookEventTypes.For(e.Data) is not { } webhookEvent || !Guid.TryParse(e.TenantId, out var userId))
@@ -51,16 +53,25 @@ public sealed class WebhookDispatchSubscription : BatchSubscription
             }
 
             var wanting = webhooks.Where(w => w.Wants(webhookEvent.Type)).ToList();
-            if (wanting.Count == 0)
+            if (wanting.Count > 0)
             {
-                continue;
+                wanted.Add((e, webhookEvent, userId, wanting));
             }
+        }
 
-            var payload = await payloads.BuildAsync(userId, webhookEvent, e.Timestamp, ct);
+        // each payload reads its resource from its module: read them side by side (measured: one at a time, the
+        // subscription fell seconds behind 1,000 jobs being created), then write in the events' order
+        var payloads = new string[wanted.Count];
+        await Parallel.ForAsync(0, wanted.Count, new ParallelOptions { MaxDegreeOfParallelism = PayloadReads, CancellationToken = ct }, async (i, token) =>
+            payloads[i] = await payloadBuilder.BuildAsync(wanted[i].UserId, wanted[i].WebhookEvent, wanted[i].Event.Timestamp, token));
+
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            var (e, webhookEvent, _, webhooks) = wanted[i];
             var tenant = operations.ForTenant(e.TenantId);
-            foreach (var webhook in wanting)
+            foreach (var webhook in webhooks)
             {
-                var delivery = NewDelivery(webhook.Id, e, webhookEvent, payload);
+                var delivery = NewDelivery(webhook.Id, e, webhookEvent, payloads[i]);
                 delivery.DispatchedAt = now;
                 tenant.Insert(delivery);
                 await bus.SendAsync(new DeliverWebhook(delivery.Id, 1), new DeliveryOptions { TenantId = e.TenantId });
