@@ -53,6 +53,23 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
     }
 
     [Fact]
+    public async Task a_dataset_event_carries_the_dataset_as_the_api_shows_it_and_the_filter_holds()
+    {
+        var user = await platform.CreateUserAsync();
+        var (_, secret) = await platform.CreateWebhookAsync(user, Receiver.UrlFor("datasets"), ["dataset.ready", "dataset.failed"]);
+
+        var dataset = (await platform.UploadAndValidateAsync(user, DatasetUploads.CleanJsonl(20), name: "Hooked chats"))["id"]!.GetValue<Guid>();
+
+        var ready = (await Receiver.WaitForAsync("datasets", r => r.Count >= 1)).Single();
+        Assert.Equal("dataset.ready", ready.Type);
+        Assert.True(ready.VerifiesWith(secret));
+        Assert.Equal(dataset, ready.Json["data"]!["id"]!.GetValue<Guid>());
+        Assert.Equal("Hooked chats", ready.Json["data"]!["name"]!.GetValue<string>());
+        Assert.Equal("ready", ready.Json["data"]!["status"]!.GetValue<string>());
+        Assert.NotNull(ready.Json["timestamp"]);
+    }
+
+    [Fact]
     public async Task a_receiver_answering_500_then_200_gets_the_same_delivery_again()
     {
         var user = await platform.CreateUserAsync();
