@@ -5,6 +5,7 @@ using LoraPipeline.Host.Composition;
 using LoraPipeline.OpenAi;
 using LoraPipeline.Platform;
 using LoraPipeline.Training;
+using LoraPipeline.Webhooks;
 using JasperFx;
 
 // Composition root: configuration, infrastructure and the modules, nothing else.
@@ -25,6 +26,7 @@ builder.AddTraining();
 builder.AddArtifacts();
 builder.AddBilling();
 builder.AddOpenAi();
+builder.AddWebhooks();
 builder.AddSimulatedGpuCluster();
 
 var app = builder.Build();

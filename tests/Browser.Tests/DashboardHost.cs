@@ -95,6 +95,9 @@ public sealed class DashboardHost : IAsyncLifetime
             // the demo's preemptions (appsettings.Development.json) are off: a browser test asks for them when it wants them
             ["Simulator__PreemptionRate"] = "0",
             ["Messaging__ScheduledPollingInterval"] = "00:00:00.200",
+            // the webhook page's test receiver listens on loopback over http
+            ["Webhooks__AllowInsecure"] = "true",
+            ["Webhooks__AllowPrivateAddresses"] = "true",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
         };

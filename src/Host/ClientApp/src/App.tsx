@@ -14,6 +14,7 @@ const JobMonitorPage = lazy(() => import('./pages/JobMonitorPage').then((m) => (
 const ModelsPage = lazy(() => import('./pages/ModelsPage').then((m) => ({ default: m.ModelsPage })));
 const ModelDetailPage = lazy(() => import('./pages/ModelDetailPage').then((m) => ({ default: m.ModelDetailPage })));
 const CostsPage = lazy(() => import('./pages/CostsPage').then((m) => ({ default: m.CostsPage })));
+const WebhooksPage = lazy(() => import('./pages/WebhooksPage').then((m) => ({ default: m.WebhooksPage })));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
 
 /** A 401 anywhere ends the session: caches go, sign-in shows, and we come back here after. */
@@ -66,6 +67,7 @@ export function App() {
           <Route path="models" element={<ModelsPage />} />
           <Route path="models/:id" element={<ModelDetailPage />} />
           <Route path="costs" element={<CostsPage />} />
+          <Route path="webhooks" element={<WebhooksPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Routes>

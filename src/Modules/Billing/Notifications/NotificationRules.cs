@@ -75,6 +75,8 @@ public static class NotificationRules
             $"You have used {Dollars(e.Used)} of your {Dollars(e.MonthlyLimit)} monthly budget for {e.Month} ({e.Percent}%).",
             new() { ["month"] = e.Month, ["percent"] = e.Percent, ["used"] = e.Used, ["monthly_limit"] = e.MonthlyLimit }),
 
+        IUserNotification n => Make(eventId, at, n.NotificationType, n.Title, n.Priority, n.ActionUrl ?? "/", n.Message, []),
+
         _ => null,
     };
 

@@ -11,6 +11,7 @@ const links = [
   { to: '/training/jobs', label: 'Jobs' },
   { to: '/models', label: 'Models' },
   { to: '/costs', label: 'Costs' },
+  { to: '/webhooks', label: 'Webhooks' },
 ];
 
 export function Layout() {
