@@ -147,8 +147,9 @@ internal sealed class JobSubmitter(
             ["cpus_per_task"] = gpu.NumGpus * o.CpusPerGpu,
             ["time_limit"] = minutes,
             ["requeue"] = true,
-            // SIGTERM to the batch shell (the trainer, exec'd) this long before the time limit: it checkpoints and exits
-            ["signal"] = $"B:TERM@{(int)o.SignalGrace.TotalSeconds}",
+            // SIGTERM to the job's steps this long before the time limit; slurmrestd 22.05 refuses the "B:" (batch shell) form,
+            // so the trainer (exec'd as the batch shell) is reached at the limit itself: SIGTERM, then SIGKILL after KillWait
+            ["signal"] = $"TERM@{(int)o.SignalGrace.TotalSeconds}",
         };
         if (o.MemoryPerGpuMb > 0)
         {
