@@ -11,7 +11,10 @@ public static class SlurmCluster
 {
     private static readonly Lazy<Environment> Started = new(Start);
 
-    public sealed record Environment(string RestUrl, string User, string TokenFile, string JobRoot, string TinyModel, string Trainer, string? Unavailable);
+    public sealed record Environment(string RestUrl, string User, string TokenFile, string JobRoot, string TinyModel, string Trainer, string? Unavailable)
+    {
+        public string BrokenModel => Path.Combine(RepositoryRoot, ".data/slurm/models/broken");
+    }
 
     public static Environment Current => Started.Value;
 
@@ -61,6 +64,11 @@ public static class SlurmCluster
         {
             Run(Path.Combine(RepositoryRoot, "lora-train"), "--help"); // rebuilds a stale trainer
         }
+
+        // a base model the trainer refuses at once: the crashing-trainer case
+        var broken = Path.Combine(RepositoryRoot, ".data/slurm/models/broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "config.json"), "{\"architectures\": [\"GPT2LMHeadModel\"], \"model_type\": \"gpt2\"}");
 
         return new Environment(values["SLURM_REST_URL"], values["SLURM_USER"], values["SLURM_TOKEN_FILE"], values["SLURM_JOB_ROOT"], tiny,
             Path.Combine(RepositoryRoot, "src/Trainer/bin/Release/net10.0/linux-x64/lora-train.dll"), null);

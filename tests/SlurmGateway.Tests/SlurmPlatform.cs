@@ -16,6 +16,7 @@ namespace LoraPipeline.SlurmGateway.Tests;
 public class SlurmPlatform : PlatformHost
 {
     public const string TinyModelName = "lora-pipeline/tiny-llama";
+    public const string BrokenModelName = "lora-pipeline/broken";
     public const string ClusterKey = "slurm-test-cluster-key-0123456789";
     public const string CallbackSecret = "slurm-test-callback-secret-0123456789";
     private WebApplication? _gateway;
@@ -37,6 +38,7 @@ public class SlurmPlatform : PlatformHost
         settings["GpuCluster:PollInterval"] = "00:00:01";
         settings["GpuCluster:RequestTimeout"] = "00:00:30";
         settings["Training:BaseModels:0"] = TinyModelName;
+        settings["Training:BaseModels:1"] = BrokenModelName;
     }
 
     protected override async Task BeforeStartAsync()
@@ -64,6 +66,7 @@ public class SlurmPlatform : PlatformHost
             ["SlurmGateway:TrainerArguments:0"] = "--threads",
             ["SlurmGateway:TrainerArguments:1"] = "1",
             [$"SlurmGateway:Models:{TinyModelName}"] = slurm.TinyModel,
+            [$"SlurmGateway:Models:{BrokenModelName}"] = slurm.BrokenModel,
             ["SlurmGateway:PollInterval"] = "00:00:00.500",
             ["SlurmGateway:CallbackInterval"] = "00:00:01",
             ["SlurmGateway:CheckpointEvery"] = "4",
@@ -87,6 +90,10 @@ public class SlurmPlatform : PlatformHost
         }
 
         await base.DisposeAsync();
+        if (Directory.Exists(JobRoot))
+        {
+            Directory.Delete(JobRoot, recursive: true);
+        }
     }
 
     public async Task StopGatewayAsync()
@@ -102,6 +109,14 @@ public class SlurmPlatform : PlatformHost
         _gateway = StartGateway(GatewayUrl);
         await _gateway.StartAsync();
     }
+
+    /// <summary>The gateway's state of a job, read from its folder as the gateway keeps it.</summary>
+    public JsonNode GatewayState(string externalJobId) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(JobRoot, Guid.ParseExact(externalJobId[6..], "N").ToString("D"), "gateway.json")))!;
+
+    /// <summary>The Slurm jobs the gateway submitted for a job, oldest first.</summary>
+    public IReadOnlyList<long> SlurmJobIds(string externalJobId) =>
+        GatewayState(externalJobId)["slurm_job_ids"]!.AsArray().Select(n => n!.GetValue<long>()).ToList();
 
     public async Task<JsonNode> JobAsync(TestUser user, Guid id) =>
         await (await Host.Scenario(s => s.As(user).Get.Url($"/api/jobs/{id}"))).Data();

@@ -29,7 +29,7 @@ public sealed class when_a_job_trains_on_slurm(SlurmPlatform platform) : IClassF
         Assert.True(job["gpu_seconds"]!.GetValue<decimal>() > 0, "no GPU time reported");
 
         // Slurm ran it: the job folder holds Slurm's output of a COMPLETED batch job
-        var slurmJobId = SlurmJobIdOf(external);
+        var slurmJobId = platform.SlurmJobIds(external).Single();
         Assert.Contains("JobState=COMPLETED", SlurmCluster.Scontrol("show", "job", slurmJobId.ToString()));
 
         // the stored model's adapter really learned: its validation loss is below the untrained base's on the same data
@@ -38,12 +38,6 @@ public sealed class when_a_job_trains_on_slurm(SlurmPlatform platform) : IClassF
         var untrained = UntrainedValidationLoss();
         Assert.True(trained < untrained - 0.05, $"validation loss {trained} is not below the untrained {untrained}");
         Assert.Contains(model["artifacts"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "adapter_model.safetensors");
-    }
-
-    private long SlurmJobIdOf(string external)
-    {
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(platform.JobRoot, Guid.ParseExact(external[6..], "N").ToString("D"), "gateway.json")))!;
-        return state["slurm_job_ids"]!.AsArray()[^1]!.GetValue<long>();
     }
 
     /// <summary>The base alone: one epoch at a learning rate too small to move anything, on the same file.</summary>

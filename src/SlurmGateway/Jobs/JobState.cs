@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace LoraPipeline.SlurmGateway.Jobs;
 
 /// <summary>
@@ -44,10 +46,13 @@ internal sealed record JobState
 
     public DateTimeOffset? EndedAt { get; init; }
 
+    [JsonIgnore]
     public long? CurrentSlurmJobId => SlurmJobIds.Count > 0 ? SlurmJobIds[^1] : null;
 
+    [JsonIgnore]
     public string ExternalJobId => ExternalIds.Of(JobId);
 
+    [JsonIgnore]
     public Attempt? OpenAttempt => Attempts.Count > 0 && Attempts[^1].EndedAt is null ? Attempts[^1] : null;
 }
 
