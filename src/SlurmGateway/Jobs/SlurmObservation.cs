@@ -23,7 +23,14 @@ internal static class SlurmObservation
 
         var open = state.OpenAttempt;
         var lastStep = progress.Checkpoints.Count > 0 ? progress.Checkpoints[^1].Step : 0;
-        if (slurm.IsRunning && slurm.Started is { } started)
+        // a requeue shows first as COMPLETING with the new restart count, then PENDING: both are the end of the attempt
+        var requeued = slurm.RestartCount > 0 && (open is null || (open.SlurmJobId == slurm.JobId && slurm.RestartCount > open.RestartCount));
+        if (slurm.JobState == "COMPLETING" && !requeued)
+        {
+            return state;
+        }
+
+        if (slurm.IsRunning && slurm.JobState != "COMPLETING" && slurm.Started is { } started)
         {
             if (open is not null && open.SlurmJobId == slurm.JobId && open.RestartCount == slurm.RestartCount)
             {
@@ -36,9 +43,8 @@ internal static class SlurmObservation
             return state with { Attempts = attempts, QueueReason = null };
         }
 
-        if (slurm.IsPending)
+        if (slurm.IsPending || slurm.JobState == "COMPLETING")
         {
-            var requeued = slurm.RestartCount > 0 && (open is null || (open.SlurmJobId == slurm.JobId && slurm.RestartCount > open.RestartCount));
             var attempts = requeued && open is not null ? Close(state.Attempts, progress.LastTimestamp ?? now, "preempted") : state.Attempts;
             return state with
             {
