@@ -2,6 +2,7 @@ using LoraPipeline.Bench.Costs;
 using LoraPipeline.Bench.Jobs;
 using LoraPipeline.Bench.Polling;
 using LoraPipeline.Bench.Reliability;
+using LoraPipeline.Bench.Slurm;
 using LoraPipeline.Bench.Validation;
 
 // One verb per benchmark; each prints its results as a Markdown table (see README "Benchmarks").
@@ -15,11 +16,12 @@ return args switch
     ["faults", .. var rest] => await ReliabilityBenchmarks.FaultsAsync(rest),
     ["nodes", .. var rest] => await ReliabilityBenchmarks.NodesAsync(rest),
     ["soak", .. var rest] => await SoakBenchmark.RunAsync(rest),
+    ["slurm", .. var rest] => await SlurmBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs|crash|faults|nodes|soak> [options]");
+    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs|crash|faults|nodes|soak|slurm> [options]");
     return 2;
 }

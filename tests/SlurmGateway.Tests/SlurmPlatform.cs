@@ -73,7 +73,11 @@ public class SlurmPlatform : PlatformHost
         };
         var args = new List<string> { "--urls", url };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
-        return GatewayApp.Build(args.ToArray(), builder => builder.Services.RouteGatewayCallsThrough(() => new ForwardToPlatform(this)));
+        return GatewayApp.Build(args.ToArray(), builder =>
+        {
+            builder.Services.RouteGatewayCallsThrough(() => new ForwardToPlatform(this));
+            builder.Services.AddHttpClient(Slurm.SlurmRestClient.HttpClientName).AddHttpMessageHandler(() => new CountSlurmCalls(this));
+        });
     }
 
     public override async Task InitializeAsync()
@@ -138,6 +142,18 @@ public class SlurmPlatform : PlatformHost
         }
         while (DateTime.UtcNow < deadline);
         throw new TimeoutException($"waited {timeout} for {what}; the job is {view["job"]?.ToJsonString()}");
+    }
+
+    /// <summary>Requests the gateway sent to slurmrestd (the benchmark's calls per poll cycle).</summary>
+    public long SlurmCalls;
+
+    private sealed class CountSlurmCalls(SlurmPlatform host) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref host.SlurmCalls);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     private sealed class ForwardToPlatform(SlurmPlatform host) : DelegatingHandler
