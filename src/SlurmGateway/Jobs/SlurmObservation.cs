@@ -32,6 +32,11 @@ internal static class SlurmObservation
 
         if (slurm.IsRunning && slurm.JobState != "COMPLETING" && slurm.Started is { } started)
         {
+            if (state.Paused)
+            {
+                return state; // the paused Slurm job is being stopped: it opens no attempt
+            }
+
             if (open is not null && open.SlurmJobId == slurm.JobId && open.RestartCount == slurm.RestartCount)
             {
                 return state with { QueueReason = null };
