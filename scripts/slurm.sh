@@ -114,7 +114,8 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 GresTypes=gpu
 ReturnToService=2
-MinJobAge=3600
+# finished jobs stay in the listing the gateway reads for 5 minutes (they cost slurmrestd time on every poll)
+MinJobAge=300
 MaxJobCount=20000
 KillWait=30
 AccountingStorageType=accounting_storage/none

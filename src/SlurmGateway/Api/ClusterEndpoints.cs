@@ -141,7 +141,9 @@ internal static class ClusterEndpoints
             return Results.Json(new StatusOnly(Phases.Paused), WireJson.Options);
         }
 
-        if (status != Phases.Running)
+        // an open attempt is a trainer on GPUs, whether it has reported its first step yet or not (the platform may
+        // have seen that step through a fresher read of progress.jsonl than the monitor's last cycle)
+        if (status != Phases.Running && !(status == Phases.Initializing && state.OpenAttempt is not null))
         {
             return Error(409, $"only a running job can be paused; this one is {status}");
         }

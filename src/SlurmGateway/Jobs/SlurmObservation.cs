@@ -59,8 +59,14 @@ internal static class SlurmObservation
             };
         }
 
-        // the Slurm job ended
+        // the Slurm job ended; if it started and ended between two cycles, its attempt is recorded now from Slurm's times
         var ended = slurm.Ended ?? now;
+        if (slurm.Started is { } ranFrom && !state.Paused && !state.Attempts.Any(a => a.SlurmJobId == slurm.JobId && a.RestartCount == slurm.RestartCount))
+        {
+            var closed = Close(state.Attempts, ranFrom, "preempted");
+            state = state with { Attempts = [.. closed, new Attempt(closed.Count + 1, slurm.JobId, slurm.RestartCount, ranFrom, null, Phases.Running, closed.Count == 0 ? 0 : lastStep, state.NumGpus)] };
+        }
+
         if (state.Paused)
         {
             return state with { Attempts = Close(state.Attempts, ended, Phases.Paused) };
