@@ -48,7 +48,20 @@ internal sealed class SlurmMonitor(
                 logger.LogWarning("Slurm poll cycle failed: {Message}", e.Message);
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        while (await NextTickAsync(timer, stoppingToken));
+    }
+
+    /// <summary>False at shutdown (instead of the cancellation the host would log as a failed service).</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     public async Task CycleAsync(CancellationToken cancellationToken)
