@@ -11,7 +11,7 @@
 #    source cannot answer), run beside the tests;
 #
 #   ./test.sh --fast     the unit and module tests only: no dashboard build, no browser, no Host
-#                        processes (the reliability scenarios and the CLI), for the edit-test loop
+#                        processes (the reliability scenarios and the CLI), no Slurm, for the edit-test loop
 #   other arguments go to every `dotnet test` (e.g. --filter "FullyQualifiedName~Billing")
 #
 # The projects run in two lanes at once (this machine has two cores): the reliability scenarios, which
@@ -54,7 +54,7 @@ dotnet build LoraPipeline.sln -c Release --no-restore --nologo -v quiet || { ech
 # every test project of the solution; --fast leaves out the ones that drive a browser or Host processes
 projects=$(dotnet sln LoraPipeline.sln list | grep -E 'Tests\.csproj$' | tr '\\' '/')
 if [ "$fast" = "1" ]; then
-  projects=$(echo "$projects" | grep -vE '/(Browser|Reliability|Cli)\.Tests/')
+  projects=$(echo "$projects" | grep -vE '/(Browser|Reliability|Cli|SlurmGateway)\.Tests/')
 fi
 
 run_project() {

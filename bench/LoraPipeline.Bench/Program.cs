@@ -2,6 +2,7 @@ using LoraPipeline.Bench.Costs;
 using LoraPipeline.Bench.Jobs;
 using LoraPipeline.Bench.Polling;
 using LoraPipeline.Bench.Reliability;
+using LoraPipeline.Bench.Slurm;
 using LoraPipeline.Bench.Validation;
 using LoraPipeline.Bench.Webhooks;
 
@@ -17,11 +18,12 @@ return args switch
     ["nodes", .. var rest] => await ReliabilityBenchmarks.NodesAsync(rest),
     ["soak", .. var rest] => await SoakBenchmark.RunAsync(rest),
     ["webhooks", .. var rest] => await WebhookBenchmark.RunAsync(rest),
+    ["slurm", .. var rest] => await SlurmBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs|crash|faults|nodes|soak|webhooks> [options]");
+    Console.Error.WriteLine("usage: bench.sh <validation|jobs|polling|costs|crash|faults|nodes|soak|webhooks|slurm> [options]");
     return 2;
 }
