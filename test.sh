@@ -68,9 +68,9 @@ run_project() {
   return $status
 }
 
-# lane 1: the reliability scenarios; lane 2: the rest, one after another
-slow=$(echo "$projects" | grep -E '/Reliability\.Tests/' || true)
-rest=$(echo "$projects" | grep -vE '/Reliability\.Tests/' || true)
+# lane 1: the reliability scenarios and the Slurm tests (both mostly wait on processes); lane 2: the rest, one after another
+slow=$(echo "$projects" | grep -E '/(Reliability|SlurmGateway)\.Tests/' || true)
+rest=$(echo "$projects" | grep -vE '/(Reliability|SlurmGateway)\.Tests/' || true)
 status=0
 pids=()
 if [ -n "$slow" ]; then
