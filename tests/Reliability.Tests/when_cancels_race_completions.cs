@@ -10,11 +10,22 @@ using Wolverine.Tracking;
 
 namespace LoraPipeline.Reliability.Tests;
 
+/// <summary>One user with 100 jobs at once: more than the per-user limit of active jobs, lifted here.</summary>
+public sealed class ManyJobsClusterHost : ClusterHost
+{
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Training:MaxActiveJobsPerUser"] = "0";
+        settings["Limits:RequestsPerSecond"] = "0";
+    }
+}
+
 /// <summary>
 /// 100 jobs whose cluster reports them completed; for each, a cancel and the completing poll run at
 /// the same moment. Whoever commits first wins; each job ends with exactly one terminal event.
 /// </summary>
-public sealed class when_cancels_race_completions(ClusterHost platform) : IClassFixture<ClusterHost>
+public sealed class when_cancels_race_completions(ManyJobsClusterHost platform) : IClassFixture<ManyJobsClusterHost>
 {
     [Fact]
     public async Task each_job_has_exactly_one_terminal_event_and_its_status_matches_it()

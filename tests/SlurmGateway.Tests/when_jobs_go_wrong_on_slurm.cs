@@ -44,6 +44,14 @@ public sealed class when_jobs_go_wrong_on_slurm(SlurmPlatform platform) : IClass
         Assert.True(gpuSeconds > 0, $"gpu_seconds {gpuSeconds}");
         Assert.Equal(Math.Round(3.50m * gpuSeconds / 3600, 2, MidpointRounding.AwayFromZero), job["final_cost"]!.GetValue<decimal>());
         Assert.False(File.Exists(marker), "the hostile job name ran as a command");
+        Assert.Equal("confirmed", job["cluster_cancel"]!.GetValue<string>()); // the gateway answered the cancel
+
+        // a submission the platform gave up on is found by its idempotency key (the job id), an unknown key is a 404
+        using var gateway = new HttpClient { BaseAddress = new Uri(platform.GatewayUrl) };
+        gateway.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", SlurmPlatform.ClusterKey);
+        var found = await gateway.GetFromJsonAsync<JsonNode>($"/training/jobs/by-key/{id}");
+        Assert.Equal((external, "cancelled"), (found!["external_job_id"]!.GetValue<string>(), found["status"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.GetAsync($"/training/jobs/by-key/{Guid.NewGuid()}")).StatusCode);
     }
 
     [SlurmFact]

@@ -17,6 +17,7 @@ internal static class ClusterEndpoints
         var api = app.MapGroup("/training").AddEndpointFilter(RequireClusterKey);
         api.MapPost("/submit", SubmitAsync);
         api.MapGet("/status/{id}", Status);
+        api.MapGet("/jobs/by-key/{key}", FindByKey);
         api.MapPost("/cancel/{id}", CancelAsync);
         api.MapPost("/pause/{id}", PauseAsync);
         api.MapPost("/resume/{id}", ResumeAsync);
@@ -80,6 +81,17 @@ internal static class ClusterEndpoints
         {
             return Error(503, "the cluster cannot take the job now: " + e.Message);
         }
+    }
+
+    /// <summary>The job a submission with this idempotency key (our job id) made: its folder, if one was written.</summary>
+    private static IResult FindByKey(string key, JobFolders folders)
+    {
+        if (!Guid.TryParse(key, out var jobId) || folders.Load(jobId) is not { } state)
+        {
+            return Error(404, $"no job was submitted with the key {key}");
+        }
+
+        return Results.Json(new SubmitResponse(state.ExternalJobId, StatusComposer.StatusOf(state, TrainerProgress.Read(folders.Folder(jobId)))), WireJson.Options);
     }
 
     private static IResult Status(string id, int? since_step, JobFolders folders, TimeProvider clock)

@@ -178,8 +178,10 @@ public sealed class HostProcess : IAsyncDisposable
     public async Task<string> CreateUserAsync(string name)
     {
         var output = await RunCommandAsync("users", "create", name);
-        var key = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
-        return key.StartsWith("lp_", StringComparison.Ordinal) ? key : throw new InvalidOperationException("users create failed: " + output);
+        // the key is its own line; the command's host may log a warning after it (a watch finding a stale job of the shared schema)
+        var key = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .LastOrDefault(line => line.StartsWith("lp_", StringComparison.Ordinal));
+        return key ?? throw new InvalidOperationException("users create printed no key: " + output);
     }
 
     /// <summary>Runs a command of the Host (e.g. `db-apply`) with the same settings; its standard output.</summary>
@@ -189,7 +191,9 @@ public sealed class HostProcess : IAsyncDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"{string.Join(' ', arguments)} failed: {await errors}");
+        return process.ExitCode == 0
+            ? await output
+            : throw new InvalidOperationException($"{string.Join(' ', arguments)} exited with {process.ExitCode}: {await errors} {await output}");
     }
 
     public HttpClient ClientFor(string key)
