@@ -129,11 +129,16 @@ public sealed class FakeJobServer : IAsyncDisposable
         _app.MapPost("/api/jobs/{id:guid}/resume", () => Results.Text(
             """{"title":"Job is not paused","status":409,"error":"Job is not paused","details":"Only a paused job can be resumed; this job is 'running'."}""",
             "application/problem+json", statusCode: 409));
-        _app.MapGet("/api/jobs/{id:guid}/checkpoints", () => Results.Text(Envelope(new JsonArray(new JsonObject
+        // the server's shape (JobCheckpointsEndpoint): the job id and its checkpoints, files by name
+        _app.MapGet("/api/jobs/{id:guid}/checkpoints", (Guid id) => Results.Text(Envelope(new JsonObject
         {
-            ["step"] = 20, ["epoch"] = 1, ["created_at"] = DateTimeOffset.UtcNow, ["training_loss"] = 1.25, ["validation_loss"] = null,
-            ["files"] = new JsonArray(new JsonObject { ["name"] = "adapter_model.safetensors", ["size"] = CheckpointFile.Length, ["sha256"] = Sha256(CheckpointFile) }),
-        })), "application/json"));
+            ["job_id"] = id,
+            ["checkpoints"] = new JsonArray(new JsonObject
+            {
+                ["step"] = 20, ["epoch"] = 1, ["created_at"] = DateTimeOffset.UtcNow, ["training_loss"] = 1.25, ["validation_loss"] = null, ["attempt"] = 1,
+                ["files"] = new JsonArray("adapter_config.json", "adapter_model.safetensors"),
+            }),
+        }), "application/json"));
         _app.MapPost("/api/jobs/{id:guid}/checkpoints/{step:int}/download", (int step) => step != 20
             ? Results.Text("""{"title":"Checkpoint not found","status":404,"error":"Checkpoint not found","details":"No checkpoint at that step."}""", "application/problem+json", statusCode: 404)
             : Results.Text(Envelope(new JsonObject

@@ -129,8 +129,8 @@ public sealed class LoraApiClient : IDisposable
 
     public Task<ApiData<Job>> ResumeJobAsync(Guid id, CancellationToken ct) => PostAsync<Job>($"/api/jobs/{id}/resume", new { }, null, ct);
 
-    public Task<ApiData<IReadOnlyList<Checkpoint>>> CheckpointsAsync(Guid id, CancellationToken ct) =>
-        GetAsync<IReadOnlyList<Checkpoint>>($"/api/jobs/{id}/checkpoints", ct);
+    public Task<ApiData<JobCheckpoints>> CheckpointsAsync(Guid id, CancellationToken ct) =>
+        GetAsync<JobCheckpoints>($"/api/jobs/{id}/checkpoints", ct);
 
     public Task<ApiData<DownloadLinks>> CheckpointLinksAsync(Guid jobId, int step, CancellationToken ct) =>
         PostAsync<DownloadLinks>($"/api/jobs/{jobId}/checkpoints/{step.ToString(Inv)}/download", new { }, null, ct);

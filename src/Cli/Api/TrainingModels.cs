@@ -69,5 +69,8 @@ public sealed record JobHistory(Guid JobId, IReadOnlyList<JobEvent> Events);
 
 public sealed record CheckpointFile(string Name, long Size, string? Sha256);
 
-/// <summary><c>GET /api/jobs/{id}/checkpoints</c> (a newer server's).</summary>
-public sealed record Checkpoint(int Step, int Epoch, DateTimeOffset? CreatedAt, double? TrainingLoss, double? ValidationLoss, IReadOnlyList<CheckpointFile>? Files);
+/// <summary>One checkpoint of <c>GET /api/jobs/{id}/checkpoints</c>: its files by name (sizes and hashes come with the download links).</summary>
+public sealed record Checkpoint(int Step, int Epoch, DateTimeOffset? CreatedAt, double? TrainingLoss, double? ValidationLoss, int? Attempt, IReadOnlyList<string>? Files);
+
+/// <summary><c>GET /api/jobs/{id}/checkpoints</c>: the job and its checkpoints, oldest first.</summary>
+public sealed record JobCheckpoints(Guid JobId, IReadOnlyList<Checkpoint> Checkpoints);

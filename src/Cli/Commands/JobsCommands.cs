@@ -345,14 +345,14 @@ public static class JobsCommands
 
             var table = new Table().Border(TableBorder.Rounded).AddColumn(new TableColumn("step").RightAligned()).AddColumn(new TableColumn("epoch").RightAligned())
                 .AddColumn("saved").AddColumn(new TableColumn("training loss").RightAligned()).AddColumn(new TableColumn("validation loss").RightAligned())
-                .AddColumn(new TableColumn("files").RightAligned()).AddColumn(new TableColumn("size").RightAligned());
-            foreach (var c in checkpoints.Value)
+                .AddColumn(new TableColumn("attempt").RightAligned()).AddColumn("files");
+            foreach (var c in checkpoints.Value.Checkpoints)
             {
                 table.AddRow(Format.Int(c.Step), Format.Int(c.Epoch), Format.Time(c.CreatedAt), Format.Number(c.TrainingLoss), Format.Number(c.ValidationLoss),
-                    Format.Int(c.Files?.Count ?? 0), Format.Bytes(c.Files?.Sum(f => f.Size) ?? 0));
+                    c.Attempt is { } attempt ? Format.Int(attempt) : "—", Markup.Escape(string.Join(", ", c.Files ?? [])));
             }
 
-            if (checkpoints.Value.Count == 0)
+            if (checkpoints.Value.Checkpoints.Count == 0)
             {
                 terminal.Plain("No checkpoints yet.");
             }
