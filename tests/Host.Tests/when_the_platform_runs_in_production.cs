@@ -29,6 +29,23 @@ public sealed class when_the_platform_runs_in_production(PlatformHost platform) 
     }
 
     [Fact]
+    public async Task it_refuses_webhooks_to_plain_http_or_private_addresses()
+    {
+        var (exit, errors) = await StartInProductionAsync(new Dictionary<string, string>
+        {
+            ["GpuCluster__Mode"] = "External",
+            ["GpuCluster__BaseUrl"] = "https://gpus.example.com/",
+            ["DemoAccount__Enabled"] = "false",
+            ["Webhooks__AllowPrivateAddresses"] = "true",
+        });
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Refusing to start in Production", errors);
+        Assert.Contains("Webhooks:AllowPrivateAddresses", errors);
+        Assert.Contains("Production:AllowUnsafeWebhooks", errors);
+    }
+
+    [Fact]
     public async Task the_operator_may_allow_a_demo_deployment_explicitly()
     {
         var (exit, errors) = await StartInProductionAsync(new Dictionary<string, string>

@@ -2,8 +2,8 @@ namespace LoraPipeline.Host.Composition;
 
 /// <summary>
 /// What Production refuses to start with, unless the operator says so explicitly: the GPU simulator mounted on the
-/// public port (fake GPUs whose jobs bill like real ones), and the demo account, whose key is printed at every
-/// start. Development, Testing and the benchmarks keep both.
+/// public port (fake GPUs whose jobs bill like real ones), the demo account, whose key is printed at every
+/// start, and webhooks allowed to plain http or private addresses. Development, Testing and the benchmarks keep them.
 /// </summary>
 internal static class ProductionProfile
 {
@@ -26,6 +26,16 @@ internal static class ProductionProfile
         {
             problems.Add("DemoAccount:Enabled is true, which creates a user whose key is printed at every start; turn it off, or set "
                          + "Production:AllowDemoAccount=true for a demo deployment.");
+        }
+
+        // webhooks to plain http or to private addresses are for development and tests: in Production they would let any
+        // user make the platform call its own network (SSRF) or send signed payloads in clear text
+        var unsafeWebhooks = new[] { "Webhooks:AllowInsecure", "Webhooks:AllowPrivateAddresses" }
+            .Where(setting => configuration.GetValue(setting, false)).ToList();
+        if (unsafeWebhooks.Count > 0 && !configuration.GetValue("Production:AllowUnsafeWebhooks", false))
+        {
+            problems.Add($"{string.Join(" and ", unsafeWebhooks)} let webhooks use plain http or reach private addresses (this platform's own network); "
+                         + "turn them off, or set Production:AllowUnsafeWebhooks=true for a closed test deployment.");
         }
 
         return problems.Count == 0
