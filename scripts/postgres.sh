@@ -61,7 +61,7 @@ else
   log "starting on 127.0.0.1:$port (log: $logfile)"
   touch "$logfile" && { [ "$(id -u)" = "0" ] && chown postgres "$logfile" || true; }
   as_pg "$pg_ctl_bin" -D "$data" -l "$logfile" -w -t 60 start \
-    -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=256MB -c fsync=${LORA_PG_FSYNC:-on}" >&2 \
+    -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=1000 -c shared_buffers=256MB -c fsync=${LORA_PG_FSYNC:-on}" >&2 \
     || { log "PostgreSQL did not start (see $logfile). Is port $port taken by another server? Set LORA_PG_PORT, or ConnectionStrings__Postgres."; exit 1; }
 fi
 

@@ -19,8 +19,9 @@ public static class TestDatabase
         var configured = Environment.GetEnvironmentVariable("LORA_TEST_POSTGRES");
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            await EnsureReachableAsync(configured);
-            return configured;
+            var bounded = Bounded(configured);
+            await EnsureReachableAsync(bounded);
+            return bounded;
         }
 
         if (Environment.GetEnvironmentVariable("LORA_TEST_DOCKER") == "1")
@@ -41,6 +42,29 @@ public static class TestDatabase
         throw new InvalidOperationException(
             "No PostgreSQL for the tests. Run ./test.sh (it starts a local server from this machine's binaries), " +
             "or set LORA_TEST_POSTGRES to a connection string, or set LORA_TEST_DOCKER=1 with a Docker engine running.");
+    }
+
+    /// <summary>
+    /// Caps each connection pool of the test process and lets idle connections go soon: test classes run in
+    /// parallel, each host has a few pools (Marten, Wolverine, the simulator), and at Npgsql's default of 100 per
+    /// pool the reliability lane alone once held 214 connections while the other lane held 134, and a CI run
+    /// failed with "53300: sorry, too many clients already". A settings-given cap is kept.
+    /// </summary>
+    private static string Bounded(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("Max Pool Size", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = 30;
+        }
+
+        if (!connectionString.Contains("Idle Lifetime", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionIdleLifetime = 30;
+        }
+
+        return builder.ConnectionString;
     }
 
     private static async Task EnsureReachableAsync(string connectionString)
