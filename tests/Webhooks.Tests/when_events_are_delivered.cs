@@ -21,15 +21,14 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         var dataset = (await platform.UploadAndValidateAsync(user, DatasetUploads.CleanJsonl(40)))["id"]!.GetValue<Guid>();
         var (webhook, secret) = await platform.CreateWebhookAsync(user, Receiver.UrlFor("job-flow"));
 
-        var job = await StartJobAsync(user, dataset);
+        var job = await platform.StartJobAsync(user, dataset);
         platform.Clock.Advance(TimeSpan.FromHours(3));
-        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(120))
-            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new PollTrainingJob(job, 1))));
+        await platform.PollAsync(user, job, 1);
 
         var expected = new[] { "job.queued", "job.running", "job.succeeded" };
-        var received = await Receiver.WaitForAsync("job-flow", r => JobEvents(r, job).Count >= expected.Length && r.Any(x => x.Type == "model.ready"));
+        var received = await Receiver.WaitForAsync("job-flow", r => r.OfJob(job).Count >= expected.Length && r.Any(x => x.Type == "model.ready"));
 
-        var ofJob = JobEvents(received, job);
+        var ofJob = received.OfJob(job);
         Assert.Equal(expected, ofJob.Select(r => r.Type));
         Assert.All(received, r => Assert.True(r.VerifiesWith(secret), $"{r.Type} does not verify"));
         Assert.Equal(received.Count, received.Select(r => r.Id).Distinct().Count());
@@ -38,7 +37,7 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         var model = received.Single(r => r.Type == "model.ready");
         Assert.Equal(job, model.Json["data"]!["job_id"]!.GetValue<Guid>());
 
-        var log = await EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries?limit=100",
+        var log = await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries?limit=100",
             l => l["deliveries"]!.AsArray().All(d => d!["status"]!.GetValue<string>() == "succeeded"));
         var deliveries = log["deliveries"]!.AsArray();
         Assert.Equal(received.Count, deliveries.Count);
@@ -85,7 +84,7 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         Assert.All(received, r => Assert.True(r.VerifiesWith(secret)));
         Assert.Equal("webhook.test", received[0].Type);
 
-        var logged = (await EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "succeeded"))["deliveries"]![0]!;
+        var logged = (await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "succeeded"))["deliveries"]![0]!;
         Assert.Equal(3, logged["attempts"]!.GetValue<int>());
         Assert.Equal(200, logged["response_code"]!.GetValue<int>());
     }
@@ -122,11 +121,11 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         Receiver.Script("down", Enumerable.Repeat(503, 1000).ToArray());
         var sent = await platform.PostDataAsync(user, $"/api/webhooks/{webhook}/test", 202);
         var delivery = sent["id"]!.GetValue<Guid>();
-        await EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["attempts"]!.GetValue<int>() >= 1);
+        await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["attempts"]!.GetValue<int>() >= 1);
 
         // a day of failures later (on the platform's clock) the delivery is given up and the endpoint disabled
         platform.Clock.Advance(TimeSpan.FromHours(24) + TimeSpan.FromMinutes(1));
-        var failed = await EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "failed");
+        var failed = await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "failed");
         Assert.Equal(503, failed["deliveries"]![0]!["response_code"]!.GetValue<int>());
         var disabled = await platform.GetDataAsync(user, $"/api/webhooks/{webhook}");
         Assert.False(disabled["enabled"]!.GetValue<bool>());
@@ -149,7 +148,7 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         var received = await Receiver.WaitForAsync("down", r => r.Any(x => x.AnsweredWith == 200));
         Assert.Single(received.Select(r => r.Id).Distinct());
         Assert.True(received[^1].VerifiesWith(secret));
-        await EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "succeeded");
+        await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "succeeded");
 
         var succeeded = await platform.Host.Scenario(s =>
         {
@@ -160,41 +159,5 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
         var stranger = await platform.CreateUserAsync();
         await Isolation.AssertHiddenFromStranger(platform, stranger,
             $"/api/webhooks/{webhook}/deliveries/{delivery}/retry", $"/api/webhooks/{webhook}/deliveries/{Guid.NewGuid()}/retry", HttpMethod.Post);
-    }
-
-    /// <summary>
-    /// The log is written in the transaction after the receiver's answer, so a test that saw the answer waits for
-    /// that commit: a condition checked until it holds (bounded), not a fixed sleep.
-    /// </summary>
-    private async Task<System.Text.Json.Nodes.JsonNode> EventuallyAsync(TestUser user, string url, Func<System.Text.Json.Nodes.JsonNode, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var data = await platform.GetDataAsync(user, url);
-            if (condition(data))
-            {
-                return data;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{url} never met the condition: {data.ToJsonString()}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static List<ReceivedWebhook> JobEvents(IReadOnlyList<ReceivedWebhook> received, Guid job) =>
-        received.Where(r => r.Type.StartsWith("job.", StringComparison.Ordinal) && r.Json["data"]!["id"]!.GetValue<Guid>() == job).ToList();
-
-    private async Task<Guid> StartJobAsync(TestUser user, Guid datasetId)
-    {
-        IScenarioResult? created = null;
-        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>
-            created = await platform.Host.Scenario(s =>
-            {
-                s.As(user).Post.Json(new { dataset_id = datasetId, preset_id = "fast", gpu_config = new { type = "A100-80GB", count = 1 }, hyperparameters = new { epochs = 2, batch_size = 4 } })
-                    .ToUrl("/api/jobs");
-                s.StatusCodeShouldBe(201);
-            })));
-        return (await created!.Data())["id"]!.GetValue<Guid>();
     }
 }
