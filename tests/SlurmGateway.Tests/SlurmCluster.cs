@@ -43,6 +43,29 @@ public static class SlurmCluster
 
     public static string Scontrol(params string[] args) => Run("/usr/bin/env", ["SLURM_CONF=" + Path.Combine(RepositoryRoot, ".data/slurm/etc/slurm.conf"), "scontrol", .. args]);
 
+    /// <summary>
+    /// Stops slurmctld as an operator's restart would (SIGTERM: it saves its state) and waits until it is gone;
+    /// running jobs stay with slurmd meanwhile.
+    /// </summary>
+    public static void StopController()
+    {
+        var pid = File.ReadAllText(Path.Combine(RepositoryRoot, ".data/slurm/run/slurmctld.pid")).Trim();
+        Run("/bin/kill", "-TERM", pid);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Directory.Exists("/proc/" + pid) && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("slurmctld did not stop within 30 s");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>Starts again whatever daemon is down (the script starts only those) and waits until Slurm answers.</summary>
+    public static void StartStopped() => Run(Path.Combine(RepositoryRoot, "scripts/slurm.sh"));
+
     private static Environment Start()
     {
         string envFile;

@@ -18,7 +18,7 @@ public static class SlurmJobs
         string.Join('\n', Capitals.Concat(Capitals).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital))
             .Concat(Capitals.Take(4).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital, split: "validation")))) + "\n";
 
-    public static async Task<Guid> CreateJobAsync(this SlurmPlatform platform, TestUser user, int epochs = 6, string? name = null, string model = SlurmPlatform.TinyModelName, int gpus = 1)
+    public static async Task<Guid> CreateJobAsync(this SlurmPlatform platform, TestUser user, int epochs = 6, string? name = null, string model = SlurmPlatform.TinyModelName, int gpus = 1, int batchSize = 4)
     {
         var dataset = (await platform.UploadAndValidateAsync(user, CapitalsJsonl(), "Capitals"))["id"]!.GetValue<Guid>();
         var result = await platform.Host.Scenario(s =>
@@ -29,7 +29,7 @@ public static class SlurmJobs
                 name = name ?? "capitals on slurm",
                 preset_id = "fast",
                 gpu_config = new { type = "A100-80GB", count = gpus },
-                hyperparameters = new { base_model = model, epochs, batch_size = 4, learning_rate = 0.001, rank = 8, alpha = 16 },
+                hyperparameters = new { base_model = model, epochs, batch_size = batchSize, learning_rate = 0.001, rank = 8, alpha = 16 },
             }).ToUrl("/api/jobs");
             s.StatusCodeShouldBe(201);
         });

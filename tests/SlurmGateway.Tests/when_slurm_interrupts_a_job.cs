@@ -37,7 +37,9 @@ public sealed class when_slurm_interrupts_a_job(SlurmPlatform platform) : IClass
     public async Task a_paused_job_releases_its_gpus_and_resumes_from_its_checkpoint_to_the_end()
     {
         var user = await platform.CreateUserAsync();
-        var id = await platform.CreateJobAsync(user, epochs: 20);
+        // 240 steps: long enough that the trainer is still at it when the pause reaches Slurm on a loaded machine
+        // (at 120 it once finished first, and Slurm had no GPUs left to release)
+        var id = await platform.CreateJobAsync(user, epochs: 20, batchSize: 2);
         var external = await RunningWithCheckpointAsync(user, id);
         var first = platform.SlurmJobIds(external).Single();
 
@@ -62,7 +64,7 @@ public sealed class when_slurm_interrupts_a_job(SlurmPlatform platform) : IClass
         var attempts = platform.GatewayState(external)["attempts"]!.AsArray();
         Assert.Equal(["paused", "completed"], attempts.Select(a => a!["outcome"]!.GetValue<string>()));
         Assert.True(attempts[1]!["from_step"]!.GetValue<int>() >= 4);
-        AssertEveryStepOnce(done, 120);
+        AssertEveryStepOnce(done, 240);
     }
 
     [SlurmFact]
@@ -83,6 +85,32 @@ public sealed class when_slurm_interrupts_a_job(SlurmPlatform platform) : IClass
         AssertEveryStepOnce(done, 72);
         var models = await (await platform.Host.Scenario(s => s.As(user).Get.Url("/api/models"))).Data();
         Assert.Equal(1, models["pagination"]!["total"]!.GetValue<long>());
+    }
+
+    [SlurmFact]
+    public async Task a_slurm_controller_restarted_mid_job_loses_and_doubles_nothing()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = await platform.CreateJobAsync(user, epochs: 12);
+        var external = await RunningWithCheckpointAsync(user, id);
+
+        SlurmCluster.StopController();
+        try
+        {
+            var steps = StepLines(external);
+            await WaitForAsync(() => StepLines(external) > steps, "the trainer to carry on while slurmctld is down");
+            // the gateway cannot ask Slurm meanwhile: a passing failure, never a lost job (which would fail it)
+            Assert.Equal("running", (await platform.JobAsync(user, id)).Status());
+        }
+        finally
+        {
+            SlurmCluster.StartStopped();
+        }
+
+        var done = await DoneAsync(user, id);
+        Assert.Single(platform.SlurmJobIds(external));
+        Assert.Equal(1, done["job"]!["attempt"]!.GetValue<int>());
+        AssertEveryStepOnce(done, 72);
     }
 
     private async Task<string> RunningWithCheckpointAsync(TestUser user, Guid id)
