@@ -391,7 +391,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
           />
           {estimate.data && typeof estimate.data.allowed_to_proceed === 'boolean' && (
             <div data-testid="estimate-budget" data-allowed={estimate.data.allowed_to_proceed}>
-              <Notice tone={estimate.data.allowed_to_proceed ? 'success' : 'warning'} title={estimate.data.allowed_to_proceed ? 'Within budget' : 'Over your hard monthly limit'}>
+              <Notice tone={estimate.data.allowed_to_proceed ? 'success' : 'warning'} title={estimate.data.allowed_to_proceed ? undefined : 'Over your hard monthly limit'}>
                 {estimate.data.reason}
                 {!estimate.data.allowed_to_proceed && <> <Link to="/costs">Open the Costs page</Link></>}
               </Notice>
