@@ -38,6 +38,15 @@ internal sealed record SubmitRequest
     public GpuConfig? GpuConfig { get; init; }
 
     public string? CallbackUrl { get; init; }
+
+    /// <summary>Optional: the seed of the validation split's choice (one derived from the job id without it).</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Optional: the share of training examples that become validation examples (0.01 to 0.5).</summary>
+    public double? ValidationSplit { get; init; }
+
+    /// <summary>Optional and informative here: the simulator does not tokenize.</summary>
+    public int? MaxSeqLen { get; init; }
 }
 
 internal sealed record Hyperparameters

@@ -5,20 +5,25 @@ using Microsoft.Extensions.Options;
 
 namespace LoraPipeline.GpuSimulator;
 
-internal sealed record DatasetStats(int TrainExamples, int ValidationExamples, long Bytes);
+/// <param name="HeldOut">The 0-based positions, among the training examples, that the validation split moved.</param>
+internal sealed record DatasetStats(int TrainExamples, int ValidationExamples, long Bytes, IReadOnlyList<int>? HeldOut = null);
+
+/// <summary>A job's automatic validation split: the share of training examples to hold out, and the seed that picks them.</summary>
+internal sealed record SplitRequest(double Share, ulong Seed);
 
 internal sealed class DatasetDownloadException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// Downloads a dataset through its signed URL and counts it while streaming: examples are non-blank lines that
 /// parse as JSON objects, those with <c>"split": "validation"</c> being validation examples; bytes are the
-/// whole body.
+/// whole body. With a <see cref="SplitRequest"/>, <see cref="ValidationSplitChoice"/> moves a seeded choice of the
+/// training examples to validation (docs/cluster-contract.md, <c>validation_split</c>).
 /// </summary>
 internal sealed class DatasetInspector(IHttpClientFactory httpClientFactory, IOptionsMonitor<SimulatorOptions> options)
 {
     public const string HttpClientName = "LoraPipeline.GpuSimulator.Dataset";
 
-    public async Task<DatasetStats> InspectAsync(Uri url, CancellationToken cancellationToken)
+    public async Task<DatasetStats> InspectAsync(Uri url, SplitRequest? split, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.CurrentValue.DatasetDownloadTimeout);
@@ -57,7 +62,13 @@ internal sealed class DatasetInspector(IHttpClientFactory httpClientFactory, IOp
                 throw new DatasetDownloadException("dataset contains no training examples (expected JSON Lines with one object per line)");
             }
 
-            return new DatasetStats(train, validation, counting.BytesRead);
+            if (split is null)
+            {
+                return new DatasetStats(train, validation, counting.BytesRead);
+            }
+
+            var heldOut = ValidationSplitChoice.Choose(train, split.Share, split.Seed);
+            return new DatasetStats(train - heldOut.Count, validation + heldOut.Count, counting.BytesRead, heldOut);
         }
         catch (HttpRequestException ex)
         {

@@ -92,7 +92,8 @@ internal sealed class SimulatorService(
         DatasetStats stats;
         try
         {
-            stats = await datasets.InspectAsync(new Uri(request.DatasetUrl!, UriKind.Absolute), cancellationToken);
+            var split = request.ValidationSplit is { } share ? new SplitRequest(share, request.Seed is { } seed ? (ulong)seed : DeterministicRandom.Seed(jobId)) : null;
+            stats = await datasets.InspectAsync(new Uri(request.DatasetUrl!, UriKind.Absolute), split, cancellationToken);
         }
         catch (DatasetDownloadException ex)
         {
@@ -224,6 +225,16 @@ internal sealed class SimulatorService(
         if (range is not null)
         {
             return range;
+        }
+
+        if (request.ValidationSplit is < 0.01 or > 0.5)
+        {
+            return "validation_split must be between 0.01 and 0.5";
+        }
+
+        if (request.Seed is < 0)
+        {
+            return "seed must not be negative";
         }
 
         var gpu = request.GpuConfig;

@@ -112,6 +112,38 @@ public sealed class SubmitTests(PostgresSchemaFixture database) : IClassFixture<
         Assert.Equal(content.LongLength, await database.ScalarAsync<long>("select dataset_bytes from {schema}.jobs where job_id = @id", ("id", jobId)));
     }
 
+    [Fact]
+    public async Task A_validation_split_holds_out_a_seeded_share_of_the_training_examples()
+    {
+        var jobId = Guid.NewGuid();
+        var url = _host.PublishDataset($"split-{jobId:N}.jsonl", TestData.Dataset(train: 37, validation: 5, lineBytes: 300));
+        var body = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TestData.Submission(jobId, url, batchSize: 4, epochs: 2)))!;
+        body["validation_split"] = 0.1;
+        body["seed"] = 7;
+        var id = await _host.SubmitOkAsync(body);
+
+        // floor(37 × 0.1) = 3 held out: 34 train in ceil(34 / 4) = 9 steps per epoch, 5 + 3 validate
+        Assert.Equal(9 * 2, (await _host.StatusAsync(id)).TotalSteps);
+        Assert.Equal(34, await database.ScalarAsync<int>("select train_examples from {schema}.jobs where job_id = @id", ("id", jobId)));
+        Assert.Equal(8, await database.ScalarAsync<int>("select validation_examples from {schema}.jobs where job_id = @id", ("id", jobId)));
+
+        var chosen = ValidationSplitChoice.Choose(37, 0.1, 7);
+        Assert.Equal(chosen, ValidationSplitChoice.Choose(37, 0.1, 7)); // the same seed picks the same examples
+        Assert.NotEqual(chosen, ValidationSplitChoice.Choose(37, 0.1, 8));
+        Assert.Equal(3, chosen.Distinct().Count(p => p is >= 0 and < 37));
+    }
+
+    [Fact]
+    public async Task A_validation_split_out_of_bounds_is_a_400()
+    {
+        var jobId = Guid.NewGuid();
+        var body = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TestData.Submission(jobId, "http://x/files/a")))!;
+        body["validation_split"] = 0.9;
+        using var response = await _host.SubmitAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("validation_split", await response.Content.ReadAsStringAsync());
+    }
+
     public static TheoryData<string, string> InvalidSubmissions => new()
     {
         { "not json", "invalid JSON" },

@@ -63,7 +63,9 @@ public sealed class when_a_job_carries_extras(ClusterHost platform) : IClassFixt
         });
         var capped = await Estimate(user, training);
         Assert.False(capped["allowed_to_proceed"]!.GetValue<bool>());
-        Assert.Contains("exceeds the hard monthly budget of $0.50", capped["reason"]!.GetValue<string>());
+        // in words for the person at the Start button: what is left, and what to change
+        Assert.Contains("is more than the $0.50 your hard monthly limit leaves this month", capped["reason"]!.GetValue<string>());
+        Assert.Contains("Raise the limit on the Costs page", capped["reason"]!.GetValue<string>());
         Assert.Equal(0.50m, capped["budget_remaining"]!.GetValue<decimal>());
     }
 

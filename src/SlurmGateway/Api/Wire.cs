@@ -30,6 +30,15 @@ internal sealed record SubmitRequest
     public Hyperparameters? Hyperparameters { get; init; }
     public GpuConfig? GpuConfig { get; init; }
     public string? CallbackUrl { get; init; }
+
+    /// <summary>Optional: the job's seed (data order, validation split); the trainer's default without it.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Optional: the share of training examples the trainer holds out as validation (0.01 to 0.5).</summary>
+    public double? ValidationSplit { get; init; }
+
+    /// <summary>Optional: the maximum sequence length the platform validated the dataset with.</summary>
+    public int? MaxSeqLen { get; init; }
 }
 
 internal sealed record Hyperparameters

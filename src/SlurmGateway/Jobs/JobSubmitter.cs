@@ -33,6 +33,9 @@ internal sealed class JobSubmitter(
                 "num_epochs, batch_size, lora_rank, learning_rate and lora_alpha must be positive, lora_dropout in [0, 1)",
             _ when h.WarmupSteps is < 0 || h.WeightDecay is < 0 => "warmup_steps and weight_decay cannot be negative",
             _ when request.GpuConfig is not { NumGpus: >= 1 } => "gpu_config.num_gpus must be at least 1",
+            _ when request.ValidationSplit is < 0.01 or > 0.5 => "validation_split must be between 0.01 and 0.5",
+            _ when request.Seed is < 0 => "seed must not be negative",
+            _ when request.MaxSeqLen is < 2 => "max_seq_len must be at least 2",
             _ => null,
         };
     }
@@ -183,6 +186,22 @@ internal sealed class JobSubmitter(
             ["base_model_path"] = o.Models[h.BaseModel!],
             ["checkpoint_every"] = o.CheckpointEvery,
         };
+        // the trainer reads these from job.json (its defaults when absent: seed 42, no split, 512 tokens)
+        if (request.Seed is { } seed)
+        {
+            job["seed"] = seed;
+        }
+
+        if (request.ValidationSplit is { } split)
+        {
+            job["validation_split"] = split;
+        }
+
+        if (request.MaxSeqLen is { } maxSeqLen)
+        {
+            job["max_seq_len"] = maxSeqLen;
+        }
+
         File.WriteAllText(folders.PathOf(jobId, JobFolders.JobFile), job.ToJsonString(WireJson.Options));
     }
 

@@ -24,6 +24,7 @@ internal static class TrainCommand
           --target-modules LIST   comma-separated (default q_proj,k_proj,v_proj,o_proj) or all-linear
           --max-seq-len N         longer examples are truncated (and counted), default 512
           --seed N                default 42
+          --validation-split X    hold out this share of the training examples (chosen by the seed) as validation, default 0
           --checkpoint-every N    also checkpoint every N steps (0: epoch ends only), default 50
           --keep-checkpoints K    default 3
           --chat-format NAME      llama3, chatml, llama2, mistral or raw (default: from tokenizer_config.json)
@@ -43,7 +44,7 @@ internal static class TrainCommand
     private static readonly string[] Options =
     [
         "base", "data", "out", "epochs", "batch-size", "micro-batch-size", "learning-rate", "warmup-steps", "weight-decay",
-        "rank", "alpha", "dropout", "target-modules", "max-seq-len", "seed", "checkpoint-every", "keep-checkpoints",
+        "rank", "alpha", "dropout", "target-modules", "max-seq-len", "seed", "validation-split", "checkpoint-every", "keep-checkpoints",
         "chat-format", "dataset-format", "base-model-name", "device", "threads", "max-grad-norm",
     ];
 
@@ -93,6 +94,7 @@ internal static class TrainCommand
             TargetModules = job.Strings("target_modules") ?? LoraSettings.DefaultTargets,
             MaxSeqLen = job.Int("max_seq_len") ?? 512,
             Seed = job.Int("seed") ?? 42,
+            ValidationSplit = job.Number("validation_split") ?? 0,
             CheckpointEvery = job.Int("checkpoint_every") ?? 50,
             KeepCheckpoints = job.Int("keep_checkpoints") ?? 3,
             Device = job.Text("device") ?? "cpu",
@@ -132,6 +134,7 @@ internal static class TrainCommand
         TargetModules = a.Has("target-modules") ? LoraSettings.Parse(a.Text("target-modules")) : o.TargetModules,
         MaxSeqLen = a.Int("max-seq-len") ?? o.MaxSeqLen,
         Seed = a.Long("seed") ?? o.Seed,
+        ValidationSplit = a.Double("validation-split") ?? o.ValidationSplit,
         CheckpointEvery = a.Int("checkpoint-every") ?? o.CheckpointEvery,
         KeepCheckpoints = a.Int("keep-checkpoints") ?? o.KeepCheckpoints,
         Device = a.Text("device") ?? o.Device,

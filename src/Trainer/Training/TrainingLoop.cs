@@ -82,7 +82,7 @@ public sealed class TrainingLoop
         var tokenizer = TextTokenizer.Load(o.BaseModelPath);
         var format = ChatFormat.Detect(o.BaseModelPath, tokenizer, o.ChatFormat);
         var renderer = new ChatRenderer(tokenizer, format);
-        var examples = DatasetReader.Read(o.DataPath, o.DatasetFormat);
+        var examples = ValidationSplitter.Apply(DatasetReader.Read(o.DataPath, o.DatasetFormat), o.ValidationSplit, o.Seed);
         var data = PreparedData.Build(examples, renderer, o.MaxSeqLen);
         if (data.Train.Count == 0)
         {

@@ -44,6 +44,9 @@ public sealed record TrainingOptions
 
     public long Seed { get; init; } = 42;
 
+    /// <summary>Share of the training examples held out as validation examples, chosen with <see cref="Seed"/> (0: none).</summary>
+    public double ValidationSplit { get; init; }
+
     public int WarmupSteps { get; init; }
 
     public double WeightDecay { get; init; }
@@ -68,6 +71,7 @@ public sealed record TrainingOptions
         Require(MicroBatchSize is null or >= 1, $"micro-batch size {MicroBatchSize} must be at least 1");
         Require(LearningRate > 0, $"learning rate {LearningRate} must be positive");
         Require(MaxSeqLen >= 2, $"max sequence length {MaxSeqLen} must be at least 2");
+        Require(ValidationSplit is >= 0 and <= ValidationSplitter.MaxShare, $"validation split {ValidationSplit} must be between 0 and {ValidationSplitter.MaxShare}");
         Require(WarmupSteps >= 0, $"warmup steps {WarmupSteps} must not be negative");
         Require(WeightDecay >= 0, $"weight decay {WeightDecay} must not be negative");
         Require(CheckpointEvery >= 0, $"checkpoint-every {CheckpointEvery} must not be negative");
@@ -81,7 +85,19 @@ public sealed record TrainingOptions
     /// The settings that decide the adapter's numbers; a resume must find the same ones. Paths are left
     /// out (the data and base model are fingerprinted by content), so a job folder may move between nodes.
     /// </summary>
-    public JsonObject DeterminingSettings() => new()
+    public JsonObject DeterminingSettings()
+    {
+        var settings = CoreSettings();
+        if (ValidationSplit > 0)
+        {
+            // only when set, so the checkpoints of runs without a split keep their fingerprint
+            settings["validation_split"] = ValidationSplit;
+        }
+
+        return settings;
+    }
+
+    private JsonObject CoreSettings() => new()
     {
         ["dataset_format"] = DatasetReader.Name(DatasetFormat),
         ["chat_format"] = ChatFormat,

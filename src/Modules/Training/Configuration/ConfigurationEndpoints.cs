@@ -4,7 +4,11 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Training.Configuration;
 
-public sealed record PresetList(IReadOnlyList<Preset> Presets, IReadOnlyList<string> BaseModels, HyperparameterRanges Ranges);
+/// <param name="UnsetDefaults">What training uses for warm-up steps and weight decay when the preset or job leaves them unset.</param>
+/// <param name="BaseModelSizes">Billions of parameters per base model, as the estimate's throughput rule counts them.</param>
+public sealed record PresetList(
+    IReadOnlyList<Preset> Presets, IReadOnlyList<string> BaseModels, HyperparameterRanges Ranges, OptionalDefaults? UnsetDefaults = null,
+    IReadOnlyDictionary<string, decimal>? BaseModelSizes = null);
 
 /// <summary>The allowed ranges, so clients can build their sliders from the API.</summary>
 public sealed record HyperparameterRanges(
@@ -29,7 +33,8 @@ public static class PresetsEndpoint
             [TrainingConfigurationRules.WarmupSteps.Min, TrainingConfigurationRules.WarmupSteps.Max],
             [TrainingConfigurationRules.WeightDecay.Min, TrainingConfigurationRules.WeightDecay.Max],
             [TrainingConfigurationRules.GpuCount.Min, TrainingConfigurationRules.GpuCount.Max]);
-        return Api.Ok(new PresetList(Presets.All, options.Value.EffectiveBaseModels.Order().ToList(), ranges));
+        var models = options.Value.EffectiveBaseModels.Order().ToList();
+        return Api.Ok(new PresetList(Presets.All, models, ranges, Presets.UnsetDefaults, models.ToDictionary(m => m, Configuration.BaseModelSizes.BillionsOf)));
     }
 }
 

@@ -27,9 +27,11 @@ public sealed record TrainingJobQueued(
 
 /// <summary>
 /// What a job carries besides its configuration (added with the OpenAI-compatible API, also on the native one):
-/// a second dataset to validate on, a suffix for the model's name, a seed, and the caller's own metadata.
+/// a second dataset to validate on, a suffix for the model's name, a seed, and the caller's own metadata; and (issue 22)
+/// an automatic validation split: the share of the training examples the cluster moves to validation, chosen with the seed.
 /// </summary>
-public sealed record JobExtras(Guid? ValidationDatasetId, string? Suffix, long? Seed, IReadOnlyDictionary<string, string>? Metadata)
+public sealed record JobExtras(
+    Guid? ValidationDatasetId, string? Suffix, long? Seed, IReadOnlyDictionary<string, string>? Metadata, decimal? ValidationSplit = null)
 {
     public static readonly JobExtras None = new(null, null, null, null);
 }

@@ -31,7 +31,7 @@ public sealed class TrainingJobCommands(
                 LoraRank = order.LoraRank, LoraAlpha = order.LoraAlpha, LoraDropout = order.LoraDropout,
             },
             EstimatedCost: null, order.Extras.ValidationDatasetId, order.Extras.Suffix, order.Extras.Seed,
-            order.Extras.Metadata is null ? null : new Dictionary<string, string>(order.Extras.Metadata));
+            order.Extras.Metadata is null ? null : new Dictionary<string, string>(order.Extras.Metadata), order.Extras.ValidationSplit);
         var resolved = await JobOrders.ResolveAsync(userId, body, datasets, catalogue.Value, training.Value, ct);
         await using var session = store.QuerySession(Caller.TenantOf(userId));
         var queued = await JobOrders.AdmitAsync(userId, Guid.NewGuid(), resolved, key: null, session, training.Value, admission, clock.GetUtcNow(), ct);

@@ -49,7 +49,8 @@ public static class SubmitTrainingJobHandler
         var result = dataset is null
             ? null
             : await cluster.SubmitAsync(new ClusterSubmitRequest(
-                job.Id, links.Sign(dataset.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job)), ct);
+                job.Id, links.Sign(dataset.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job),
+                job.Extras.Seed, job.Extras.ValidationSplit, dataset.MaxSequenceLength > 0 ? dataset.MaxSequenceLength : null), ct);
 
         // the cluster has answered: lock the stream and decide on its current state
         var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);

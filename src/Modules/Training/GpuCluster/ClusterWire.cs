@@ -1,11 +1,20 @@
+using System.Text.Json.Serialization;
 using LoraPipeline.Training.Contracts;
 
 namespace LoraPipeline.Training.GpuCluster;
 
 // The GPU cluster's wire contract (spec E04/E05), as our client sends and reads it.
 
+/// <summary>
+/// The submit body. The optional fields (issue 22, left out when null) are the job's seed, its automatic validation
+/// split (a share of the training examples the cluster moves to validation, chosen with the seed) and the maximum
+/// sequence length the dataset was validated with (the estimate counts the tokens left after truncating there).
+/// </summary>
 public sealed record ClusterSubmitRequest(
-    Guid JobId, string DatasetUrl, Hyperparameters Hyperparameters, GpuConfig GpuConfig, string? CallbackUrl);
+    Guid JobId, string DatasetUrl, Hyperparameters Hyperparameters, GpuConfig GpuConfig, string? CallbackUrl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Seed = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? ValidationSplit = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MaxSeqLen = null);
 
 public sealed record ClusterSubmitResponse(string ExternalJobId, string? Status);
 

@@ -118,7 +118,10 @@ public static class CreateJobEndpoint
 
 public static class EstimateEndpoint
 {
-    /// <summary>E03's cost and duration estimate for a configuration on one of the caller's ready datasets.</summary>
+    /// <summary>
+    /// E03's cost and duration estimate for a configuration on one of the caller's ready datasets, itemised (lines whose
+    /// costs add up to the total), with the trained tokens, the throughput rule, and whether the budget admits the job.
+    /// </summary>
     [WolverinePost("/api/jobs/estimate", OperationId = "EstimateJob"), Tags("Jobs")]
     public static async Task<ApiResponse<CostEstimate>> Estimate(
         EstimateRequest body, ClaimsPrincipal caller, IDatasetCatalog datasets, IJobAdmission admission, IOptions<GpuCatalogueOptions> catalogue,
@@ -126,14 +129,32 @@ public static class EstimateEndpoint
     {
         var userId = caller.UserId();
         var request = await JobRequestResolver.ResolveAsync(
-            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct);
-        // Together's estimate answers whether the job may start: here, whether the budget's hard limit admits it
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct, body.ValidationSplit);
+        // Together's estimate answers whether the job may start: the same admission rule a create applies (the budget's hard limit)
         var refusal = await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct);
+        var left = await admission.BudgetLeftAsync(userId, ct);
         return Api.Ok(request.Estimate with
         {
             AllowedToProceed = refusal is null,
-            Reason = refusal ?? "Within budget: no hard monthly limit stops this job.",
-            BudgetRemaining = await admission.BudgetLeftAsync(userId, ct),
+            Reason = BudgetReasons.ForEstimate(request.Estimate.EstimatedCost, refusal is null, left),
+            BudgetRemaining = left,
         });
     }
+}
+
+/// <summary>The estimate's budget answer in words for the person at the Start button (the create's 402 keeps the API's own words).</summary>
+internal static class BudgetReasons
+{
+    public static string ForEstimate(decimal estimatedCost, bool allowed, decimal? left) => (allowed, left) switch
+    {
+        (true, null) => "Within budget: no hard monthly limit applies to this job.",
+        (true, { } l) => $"Within budget: this job's estimated ${estimatedCost:0.00} fits in the ${l:0.00} your hard monthly limit leaves this month.",
+        (false, 0m or null) =>
+            "Your hard monthly limit is already used up this month (spending so far plus what unfinished jobs are expected to cost). " +
+            "Raise the limit on the Costs page or wait for running jobs to finish.",
+        (false, { } l) =>
+            $"This job's estimated ${estimatedCost:0.00} is more than the ${l:0.00} your hard monthly limit leaves this month " +
+            "(after spending so far and what unfinished jobs are expected to cost). " +
+            "Raise the limit on the Costs page, or choose fewer epochs, fewer GPUs or a cheaper GPU.",
+    };
 }

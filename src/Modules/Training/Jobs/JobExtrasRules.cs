@@ -73,8 +73,9 @@ internal static class JobExtrasRules
         }
     }
 
-    public static JobExtras From(Guid? validationDatasetId, string? suffix, long? seed, IReadOnlyDictionary<string, string>? metadata) =>
-        validationDatasetId is null && suffix is null && seed is null && metadata is not { Count: > 0 }
+    public static JobExtras From(
+        Guid? validationDatasetId, string? suffix, long? seed, IReadOnlyDictionary<string, string>? metadata, decimal? validationSplit = null) =>
+        validationDatasetId is null && suffix is null && seed is null && metadata is not { Count: > 0 } && validationSplit is null
             ? JobExtras.None
-            : new JobExtras(validationDatasetId, suffix, seed, metadata is { Count: > 0 } ? new Dictionary<string, string>(metadata) : null);
+            : new JobExtras(validationDatasetId, suffix, seed, metadata is { Count: > 0 } ? new Dictionary<string, string>(metadata) : null, validationSplit);
 }

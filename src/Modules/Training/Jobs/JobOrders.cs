@@ -34,9 +34,9 @@ internal static class JobOrders
         }
 
         var request = await JobRequestResolver.ResolveAsync(
-            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue, training, ct);
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue, training, ct, body.ValidationSplit);
         await JobExtrasRules.CheckValidationDatasetAsync(userId, body.ValidationDatasetId, datasets, ct);
-        return new JobOrder(request, JobExtrasRules.From(body.ValidationDatasetId, body.Suffix, body.Seed, body.Metadata));
+        return new JobOrder(request, JobExtrasRules.From(body.ValidationDatasetId, body.Suffix, body.Seed, body.Metadata, body.ValidationSplit));
     }
 
     public static async Task<TrainingJobQueued> AdmitAsync(

@@ -8,13 +8,17 @@ using LoraPipeline.Training.Contracts;
 
 namespace LoraPipeline.Training.Jobs;
 
-/// <summary>E03's estimate body. Hyperparameters left out come from the preset (custom when none).</summary>
-public sealed record EstimateRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters);
+/// <summary>
+/// E03's estimate body. Hyperparameters left out come from the preset (custom when none); <c>validation_split</c> is
+/// the job's automatic split (see <see cref="ValidationSplit"/>), counted as validation examples.
+/// </summary>
+public sealed record EstimateRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? ValidationSplit = null);
 
 /// <summary>E03's create body. A client's own <c>estimated_cost</c> is accepted and ignored: we compute it.</summary>
 public sealed record CreateJobRequest(
     Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? EstimatedCost,
-    Guid? ValidationDatasetId = null, string? Suffix = null, long? Seed = null, Dictionary<string, string>? Metadata = null);
+    Guid? ValidationDatasetId = null, string? Suffix = null, long? Seed = null, Dictionary<string, string>? Metadata = null,
+    decimal? ValidationSplit = null);
 
 /// <summary>A request checked against the rules and the user's dataset: everything a job needs.</summary>
 public sealed record ResolvedJobRequest(
@@ -33,7 +37,7 @@ internal static class JobRequestResolver
 {
     public static async Task<ResolvedJobRequest> ResolveAsync(
         Guid userId, Guid? datasetId, string? presetId, GpuInput? gpu, HyperparameterInput? hyperparameters,
-        IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct)
+        IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct, decimal? validationSplit = null)
     {
         var preset = presetId ?? Presets.Custom;
         var (resolved, gpuConfig, errors) = TrainingConfigurationRules.Resolve(preset, hyperparameters, gpu, catalogue, training.EffectiveBaseModels);
@@ -41,6 +45,8 @@ internal static class JobRequestResolver
         {
             errors.Add("dataset_id", "is required");
         }
+
+        CheckValidationSplit(validationSplit, errors);
 
         if (errors.Any)
         {
@@ -59,9 +65,19 @@ internal static class JobRequestResolver
         }
 
         var gpuType = catalogue.Find(gpuConfig!.GpuType)!;
+        var figures = new DatasetFigures(
+            dataset.Name, (int)Math.Min(dataset.TotalTrainingPairs, int.MaxValue), dataset.TotalTokens, dataset.BillableTokens,
+            dataset.TotalValidationPairs, dataset.MaxSequenceLength);
         var estimate = CostEstimator.Estimate(
-            new DatasetFigures(dataset.Name, (int)Math.Min(dataset.TotalTrainingPairs, int.MaxValue), dataset.TotalTokens),
-            resolved!.BatchSize, resolved.NumEpochs, gpuType, gpuConfig.NumGpus);
+            new EstimateInput(figures, resolved!.BatchSize, resolved.NumEpochs, gpuType, gpuConfig.NumGpus, resolved.BaseModel, validationSplit));
         return new ResolvedJobRequest(dataset, preset, resolved, gpuConfig, gpuType, estimate);
+    }
+
+    public static void CheckValidationSplit(decimal? validationSplit, FieldErrors errors)
+    {
+        if (validationSplit is { } split && split is < ValidationSplit.Min or > ValidationSplit.Max)
+        {
+            errors.Add("validation_split", $"must be between {ValidationSplit.Min} and {ValidationSplit.Max} (a share of the training examples, e.g. 0.1), or left out");
+        }
     }
 }

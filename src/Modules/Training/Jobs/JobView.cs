@@ -49,7 +49,8 @@ public sealed record JobView(
     Guid? ValidationDatasetId = null,
     string? Suffix = null,
     long? Seed = null,
-    IReadOnlyDictionary<string, string>? Metadata = null)
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    decimal? ValidationSplit = null)
 {
     public bool IsActive => TrainingJob.IsActiveStatus(Status);
 
@@ -111,5 +112,6 @@ public sealed record JobView(
         job.Extras.ValidationDatasetId,
         job.Extras.Suffix,
         job.Extras.Seed,
-        job.Extras.Metadata ?? new Dictionary<string, string>());
+        job.Extras.Metadata ?? new Dictionary<string, string>(),
+        job.Extras.ValidationSplit);
 }

@@ -116,6 +116,10 @@ export interface PresetCatalogue {
   presets: Preset[];
   base_models: string[];
   ranges: Record<string, Range>;
+  /** What training uses for the optional hyperparameters a preset leaves unset. */
+  unset_defaults?: { warmup_steps: number; weight_decay: number };
+  /** Billions of parameters per base model, as the estimate's throughput rule counts them. */
+  base_model_sizes?: Record<string, number>;
 }
 
 export interface GpuType {
@@ -138,6 +142,31 @@ export interface CostEstimate {
     estimated_throughput_tokens_per_sec: number;
     dataset_name: string;
   };
+  allowed_to_proceed?: boolean | null;
+  reason?: string | null;
+  budget_remaining?: number | null;
+  /** The itemised estimate: the lines' costs add up to estimated_cost exactly. */
+  lines?: EstimateLine[];
+  tokens?: { total_tokens: number; trained_tokens: number; max_sequence_length: number; training_examples: number; trained_tokens_per_epoch: number; note: string };
+  throughput?: {
+    catalogue_tokens_per_sec_per_gpu: number;
+    reference_model_billions: number;
+    base_model_billions: number;
+    model_factor: number;
+    num_gpus: number;
+    gpu_scaling: number;
+    tokens_per_sec: number;
+    rule: string;
+  };
+  validation?: { examples: number; from_dataset: number; from_split: number; split: number | null };
+  warnings?: string[];
+}
+
+export interface EstimateLine {
+  id: string;
+  label: string;
+  seconds: number;
+  cost: number;
 }
 
 export type JobStatus = 'queued' | 'initializing' | 'running' | 'paused' | 'recovering' | 'completed' | 'failed' | 'cancelled';

@@ -5,12 +5,15 @@ import { api, isApiError } from '../lib/api';
 import { formatDuration, formatInt, formatMoney, formatNumber, newUuid } from '../lib/format';
 import { useDebounced, useDocumentTitle } from '../lib/hooks';
 import type { CostEstimate, Dataset, DatasetSummary, GpuType, Hyperparameters, Pagination, PresetCatalogue, Range, TrainingJob } from '../lib/types';
-import { Card, EmptyState, LoadError, PageHeader, ProblemAlert, Skeleton, Spinner } from '../components/ui';
+import { Card, EmptyState, LoadError, Notice, PageHeader, ProblemAlert, Skeleton, Spinner } from '../components/ui';
 import { SliderField } from '../components/SliderField';
 
 const ESTIMATE_DEBOUNCE_MS = 400;
 const DEFAULT_PRESET = 'balanced';
 const DEFAULT_GPU = 'A100-80GB';
+/** The automatic validation split the page offers (the API accepts 0.01 to 0.5). */
+const DEFAULT_SPLIT = 0.1;
+const SPLIT_RANGE: Range = [0.01, 0.5];
 
 const presetIcons: Record<string, string> = { fast: '⚡', balanced: '◎', quality: '♛', conservative: '◌', aggressive: '▲', custom: '✎' };
 
@@ -129,6 +132,9 @@ interface FormState {
   hp: Hyperparameters;
   gpuType: string;
   gpuCount: number;
+  /** Share of the training examples held out for validation, or null for none. */
+  validationSplit: number | null;
+  seed: number | null;
 }
 
 function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalogue: PresetCatalogue; gpus: GpuType[] }) {
@@ -140,11 +146,16 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
     hp: { ...initialPreset.hyperparameters },
     gpuType: gpus.some((g) => g.id === DEFAULT_GPU) ? DEFAULT_GPU : gpus[0]?.id ?? '',
     gpuCount: 1,
+    // off until the user asks: a split adds validation time (and cost) to the job
+    validationSplit: null,
+    seed: null,
   }));
   const preset = catalogue.presets.find((p) => p.id === state.presetId);
   const adjusted = preset ? JSON.stringify(preset.hyperparameters) !== JSON.stringify(state.hp) : false;
   const r = catalogue.ranges;
-  const ids = { model: useId(), presets: useId(), gpus: useId() };
+  const ids = { model: useId(), presets: useId(), gpus: useId(), seed: useId() };
+  const unset = catalogue.unset_defaults ?? { warmup_steps: 0, weight_decay: 0 };
+  const modelBillions = catalogue.base_model_sizes?.[state.hp.base_model];
 
   const setHp = <K extends keyof Hyperparameters>(key: K, value: Hyperparameters[K]) => setState((s) => ({ ...s, hp: { ...s.hp, [key]: value } }));
 
@@ -160,7 +171,10 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
     };
     if (state.hp.warmup_steps !== null) hp.warmup_steps = state.hp.warmup_steps;
     if (state.hp.weight_decay !== null) hp.weight_decay = state.hp.weight_decay;
-    return { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
+    const body: Record<string, unknown> = { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
+    if (state.validationSplit !== null) body.validation_split = state.validationSplit;
+    if (state.seed !== null) body.seed = state.seed;
+    return body;
   }, [dataset.id, state]);
 
   const debounced = useDebounced(request, ESTIMATE_DEBOUNCE_MS);
@@ -258,6 +272,12 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
                   <option key={m} value={m}>{m}</option>
                 ))}
               </select>
+              {modelBillions !== undefined && (
+                <p className="field__hint" data-testid="base-model-rule">
+                  {formatNumber(modelBillions, 1)}B parameters. GPU throughputs below are for a 7B model; training speed scales with 7B ÷ parameters
+                  {modelBillions !== 7 ? ` (×${formatNumber(7 / modelBillions, 2)} here)` : ''}.
+                </p>
+              )}
             </div>
             <fieldset className="choice-grid choice-grid--gpus">
               <legend className="field__label">GPU type</legend>
@@ -282,7 +302,9 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
               step={1}
               display={`${state.gpuCount} × ${selectedGpu?.id ?? ''}`}
               onChange={(v) => setState((s) => ({ ...s, gpuCount: v }))}
-              hint={state.gpuCount > 1 ? `Data parallel: about ${state.gpuCount}× the throughput, at ${state.gpuCount}× the hourly rate.` : 'More GPUs train faster in parallel; the hourly rate grows with them.'}
+              hint={state.gpuCount > 1
+                ? `Data parallel: ×${estimate.data?.throughput?.gpu_scaling ?? state.gpuCount} the training throughput, at ${state.gpuCount}× the hourly rate; start-up, validation and saving take as long as on one GPU.`
+                : 'More GPUs train faster in parallel; the hourly rate grows with them, and fixed start-up and saving times do not shrink.'}
             />
           </div>
         </Card>
@@ -315,8 +337,8 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
               min={0}
               max={WARMUP_POSITIONS}
               step={1}
-              display={state.hp.warmup_steps === null ? 'preset default' : formatInt(state.hp.warmup_steps)}
-              valueText={state.hp.warmup_steps === null ? 'preset default' : `${state.hp.warmup_steps} steps`}
+              display={state.hp.warmup_steps === null ? `${formatInt(unset.warmup_steps)} (preset default)` : formatInt(state.hp.warmup_steps)}
+              valueText={state.hp.warmup_steps === null ? `${unset.warmup_steps} steps (preset default)` : `${state.hp.warmup_steps} steps`}
               minLabel={formatInt(warmup[0])}
               maxLabel={formatInt(warmup[1])}
               onChange={(v) => setHp('warmup_steps', warmupValue(v, warmup))}
@@ -329,12 +351,21 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
               min={decay[0]}
               max={decay[1]}
               step={0.01}
-              display={state.hp.weight_decay === null ? 'preset default' : state.hp.weight_decay.toFixed(2)}
+              display={state.hp.weight_decay === null ? `${unset.weight_decay.toFixed(2)} (preset default)` : state.hp.weight_decay.toFixed(2)}
               onChange={(v) => setHp('weight_decay', Number(v.toFixed(2)))}
               hint="L2 penalty on the weights."
             />
           </div>
         </Card>
+
+        <ValidationCard
+          dataset={dataset}
+          split={state.validationSplit}
+          seed={state.seed}
+          ids={ids}
+          onSplit={(validationSplit) => setState((s) => ({ ...s, validationSplit }))}
+          onSeed={(seed) => setState((s) => ({ ...s, seed }))}
+        />
       </div>
 
       <aside className="configure__summary" aria-labelledby="estimate-heading">
@@ -358,6 +389,14 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
             title="The job was not started"
             action={isApiError(create.error, 402) ? <Link className="button button--secondary button--small" to="/costs">See budget</Link> : undefined}
           />
+          {estimate.data && typeof estimate.data.allowed_to_proceed === 'boolean' && (
+            <div data-testid="estimate-budget" data-allowed={estimate.data.allowed_to_proceed}>
+              <Notice tone={estimate.data.allowed_to_proceed ? 'success' : 'warning'} title={estimate.data.allowed_to_proceed ? undefined : 'Over your hard monthly limit'}>
+                {estimate.data.reason}
+                {!estimate.data.allowed_to_proceed && <> <Link to="/costs">Open the Costs page</Link></>}
+              </Notice>
+            </div>
+          )}
           <div className="estimate__actions">
             <button type="button" className="button button--primary button--block button--large" onClick={start} disabled={create.isPending || !!estimate.error}>
               {create.isPending ? <Spinner label="Starting…" /> : 'Start training'}
@@ -382,23 +421,112 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
   );
 }
 
+function ValidationCard({ dataset, split, seed, ids, onSplit, onSeed }: {
+  dataset: Dataset;
+  split: number | null;
+  seed: number | null;
+  ids: { seed: string };
+  onSplit: (split: number | null) => void;
+  onSeed: (seed: number | null) => void;
+}) {
+  const none = !dataset.total_validation_pairs;
+  const training = dataset.total_training_pairs ?? 0;
+  const moved = split === null ? 0 : splitCount(training, split);
+  return (
+    <Card title="Validation" description="Validation loss, measured after each epoch on examples the model does not train on, shows whether it generalises.">
+      <div className="stack">
+        {none && split === null && (
+          <div data-testid="no-validation-warning">
+            <Notice tone="warning" title="No validation examples">
+              This dataset has no examples with <code>"split": "validation"</code>, so no validation loss will exist. Hold out a share of the examples below.
+            </Notice>
+          </div>
+        )}
+        <label className="checkbox">
+          <input type="checkbox" data-testid="validation-split-toggle" checked={split !== null} onChange={(e) => onSplit(e.target.checked ? DEFAULT_SPLIT : null)} disabled={training < 2} />
+          <span>Hold out a share of the training examples for validation (automatic split)</span>
+        </label>
+        {split !== null && (
+          <>
+            <SliderField
+              label="Validation share"
+              testId="slider-validation-split"
+              value={split}
+              min={SPLIT_RANGE[0]}
+              max={SPLIT_RANGE[1]}
+              step={0.01}
+              display={`${Math.round(split * 100)}%`}
+              onChange={(v) => onSplit(Number(v.toFixed(2)))}
+              hint={`${formatInt(moved)} of ${formatInt(training)} training examples become validation examples${none ? '' : `, besides the dataset's ${formatInt(dataset.total_validation_pairs)}`}; the seed picks which.`}
+            />
+            <div className="field">
+              <label className="field__label" htmlFor={ids.seed}>Seed</label>
+              <input
+                id={ids.seed}
+                className="input"
+                type="number"
+                min={0}
+                step={1}
+                placeholder="chosen by the cluster (42)"
+                value={seed ?? ''}
+                onChange={(e) => onSeed(e.target.value === '' ? null : Math.max(0, Math.floor(Number(e.target.value))))}
+              />
+              <p className="field__hint">The same seed and dataset always hold out the same examples.</p>
+            </div>
+          </>
+        )}
+      </div>
+    </Card>
+  );
+}
+
+/** The server's rule (ValidationSplit.Moved): floor(examples × share), at least 1, leaving at least 1. */
+function splitCount(examples: number, share: number): number {
+  if (share <= 0 || examples < 2) return 0;
+  return Math.min(examples - 1, Math.max(1, Math.floor(examples * share)));
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds === 0 ? '—' : formatDuration(seconds / 3600);
+}
+
 function EstimateView({ estimate }: { estimate: CostEstimate }) {
+  const lines = estimate.lines ?? [];
   return (
     <div className="estimate__body">
-      <dl className="estimate__lines">
-        <div>
-          <dt>Compute</dt>
-          <dd data-testid="estimate-compute">{formatMoney(estimate.cost_breakdown.compute)}</dd>
-        </div>
-        <div>
-          <dt>Storage</dt>
-          <dd data-testid="estimate-storage">{formatMoney(estimate.cost_breakdown.storage)}</dd>
-        </div>
+      <dl className="estimate__lines" data-testid="estimate-lines">
+        {lines.length > 0 ? (
+          lines.map((line) => (
+            <div key={line.id} data-testid={`estimate-line-${line.id}`}>
+              <dt>
+                {line.label}
+                {line.seconds > 0 && <span className="muted"> · {formatSeconds(line.seconds)}</span>}
+              </dt>
+              <dd data-testid="estimate-line-cost" data-cost={line.cost}>{formatMoney(line.cost)}</dd>
+            </div>
+          ))
+        ) : (
+          <>
+            <div>
+              <dt>Compute</dt>
+              <dd data-testid="estimate-compute">{formatMoney(estimate.cost_breakdown.compute)}</dd>
+            </div>
+            <div>
+              <dt>Storage</dt>
+              <dd data-testid="estimate-storage">{formatMoney(estimate.cost_breakdown.storage)}</dd>
+            </div>
+          </>
+        )}
         <div className="estimate__total">
           <dt>Total estimated cost</dt>
-          <dd data-testid="estimate-total">{formatMoney(estimate.estimated_cost)}</dd>
+          <dd data-testid="estimate-total" data-cost={estimate.estimated_cost}>{formatMoney(estimate.estimated_cost)}</dd>
         </div>
       </dl>
+      {(estimate.warnings ?? []).map((w) => (
+        <div key={w} data-testid="estimate-warning">
+          <Notice tone="warning">{w}</Notice>
+        </div>
+      ))}
       <dl className="estimate__facts">
         <div>
           <dt>Duration</dt>
@@ -416,11 +544,22 @@ function EstimateView({ estimate }: { estimate: CostEstimate }) {
           <dt>Steps per epoch</dt>
           <dd>{formatInt(estimate.training_details.steps_per_epoch)}</dd>
         </div>
+        {estimate.tokens && (
+          <div className="span-2">
+            <dt>Trained tokens</dt>
+            <dd data-testid="estimate-tokens" title={estimate.tokens.note}>
+              {formatInt(estimate.tokens.trained_tokens)} of {formatInt(estimate.tokens.total_tokens)}
+              {estimate.tokens.max_sequence_length > 0 && <span className="muted"> (cut at {formatInt(estimate.tokens.max_sequence_length)})</span>}
+            </dd>
+          </div>
+        )}
         <div className="span-2">
           <dt>Throughput</dt>
           <dd data-testid="estimate-throughput">{formatNumber(estimate.training_details.estimated_throughput_tokens_per_sec, 0)} tokens/s</dd>
         </div>
       </dl>
+      {estimate.throughput && <p className="field__hint" data-testid="estimate-throughput-rule">{estimate.throughput.rule}</p>}
+      {estimate.tokens && <p className="field__hint">{estimate.tokens.note}</p>}
     </div>
   );
 }
