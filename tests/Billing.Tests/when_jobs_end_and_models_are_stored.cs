@@ -81,7 +81,7 @@ public sealed class when_jobs_end_and_models_are_stored(HalfFailingClusterHost p
         Assert.Single(types, t => t.Type == "job_cancelled" && t.Job == cancelled);
         Assert.Single(types, t => t.Type == "dataset_ready");
         var done = inbox["notifications"]!.AsArray().Single(n => n!["type"]!.GetValue<string>() == "job_completed" && n["metadata"]!["job_id"]!.GetValue<Guid>() == completed)!;
-        Assert.Equal("Training Complete", done["title"]!.GetValue<string>());
+        Assert.Equal("Training Complete: Support chats", done["title"]!.GetValue<string>()); // named after the job's dataset
         Assert.Equal("high", done["priority"]!.GetValue<string>());
         Assert.Equal($"/training/jobs/{completed}", done["action_url"]!.GetValue<string>());
         Assert.Contains($"Cost: ${(await platform.JobAsync(user, completed!.Value))["final_cost"]!.GetValue<decimal>():0.00}", done["message"]!.GetValue<string>());

@@ -31,11 +31,17 @@ public sealed class FileLinkSigner
         _publicBaseUrl = options.Value.PublicBaseUrl.TrimEnd('/');
     }
 
-    public SignedLink Sign(BlobLocation location, TimeSpan lifetime)
+    public SignedLink Sign(BlobLocation location, TimeSpan lifetime) => SignRoute($"/files/{location.Bucket}/{location.Path}", location, lifetime);
+
+    /// <summary>
+    /// A link to another route than <c>/files</c> (a model's archive, made on the fly), signed as if for
+    /// <paramref name="signedAs"/>: the route checks it with <see cref="Verify"/> on that location.
+    /// </summary>
+    public SignedLink SignRoute(string route, BlobLocation signedAs, TimeSpan lifetime)
     {
         var expires = _clock.GetUtcNow().Add(lifetime);
         var unix = expires.ToUnixTimeSeconds();
-        var relative = $"/files/{location.Bucket}/{location.Path}?expires={unix.ToString(CultureInfo.InvariantCulture)}&signature={Signature(location, unix)}";
+        var relative = $"{route}?expires={unix.ToString(CultureInfo.InvariantCulture)}&signature={Signature(signedAs, unix)}";
         return new SignedLink(_publicBaseUrl + relative, DateTimeOffset.FromUnixTimeSeconds(unix));
     }
 

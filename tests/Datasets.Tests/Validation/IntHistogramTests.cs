@@ -51,6 +51,27 @@ public sealed class IntHistogramTests
         Assert.Equal(ValueDistribution.Empty, new IntHistogram().ToDistribution());
     }
 
+    [Fact]
+    public void Bins_have_round_edges_equal_widths_and_count_every_value()
+    {
+        // 10,000 examples of 40..10,039 tokens: bins of 500 from 0 would need 21, so they are 1,000 wide (11 of them)
+        var bins = Histogram(Enumerable.Range(40, 10_000)).Bins();
+
+        Assert.Equal(11, bins.Count);
+        Assert.Equal(10_000, bins.Sum(b => b.Count));
+        Assert.Equal(new HistogramBin(0, 999, 960), bins[0]);
+        Assert.Equal(new HistogramBin(10_000, 10_999, 40), bins[^1]);
+    }
+
+    [Fact]
+    public void Few_distinct_small_values_get_one_bin_each_and_empty_bins_stay_in_between()
+    {
+        Assert.Equal(
+            [new HistogramBin(2, 2, 3), new HistogramBin(3, 3, 0), new HistogramBin(4, 4, 1)],
+            Histogram([2, 2, 2, 4]).Bins());
+        Assert.Empty(new IntHistogram().Bins());
+    }
+
     private static IntHistogram Histogram(IEnumerable<int> values)
     {
         var histogram = new IntHistogram();

@@ -11,6 +11,9 @@ public sealed class CostRecord
     public Guid? JobId { get; set; }
     public Guid? ArtifactId { get; set; }
     public string CostType { get; set; } = "";
+
+    /// <summary>What it is for, as the API names it: the job's (its dataset's name) or the model's; null in records made before names.</summary>
+    public string? Name { get; set; }
     public decimal Amount { get; set; }
     public Dictionary<string, object?> Details { get; set; } = [];
     public DateOnly BillingPeriod { get; set; }
@@ -22,6 +25,7 @@ public sealed class CostRecord
         JobId = line.JobId,
         ArtifactId = line.ArtifactId,
         CostType = line.CostType,
+        Name = line.Name,
         Amount = line.Amount,
         Details = line.Details,
         BillingPeriod = line.BillingPeriod,
@@ -32,13 +36,15 @@ public sealed class CostRecord
 /// <summary>Async projection over the job and model events of every stream: stores each billable line (an upsert by its derived id).</summary>
 public sealed partial class CostRecordsProjection : EventProjection
 {
-    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
+    public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        if (CostRules.From(e.Data) is { } line)
+        if (CostRules.From(e.Data) is not { } line)
         {
-            operations.ForTenant(e.TenantId).Store(CostRecord.From(line));
+            return;
         }
 
-        return ValueTask.CompletedTask;
+        var tenant = operations.ForTenant(e.TenantId);
+        var name = line.Name ?? await JobNames.OfAsync(tenant, e.Data, cancellation);
+        tenant.Store(CostRecord.From(line with { Name = name }));
     }
 }

@@ -10,8 +10,13 @@ public static class CostTypes
     public const string Storage = "storage";
 }
 
-/// <summary>One billable line, as the cost record and the daily roll-up both see it.</summary>
-public sealed record CostLine(Guid Id, string CostType, decimal Amount, DateOnly BillingPeriod, DateTimeOffset RecordedAt, Guid? JobId, Guid? ArtifactId, Dictionary<string, object?> Details);
+/// <summary>
+/// One billable line, as the cost record and the daily roll-up both see it. <paramref name="Name"/> is the model's
+/// name for storage (its event carries it); a job's is filled in by the cost records (see <see cref="JobNames"/>).
+/// </summary>
+public sealed record CostLine(
+    Guid Id, string CostType, decimal Amount, DateOnly BillingPeriod, DateTimeOffset RecordedAt, Guid? JobId, Guid? ArtifactId,
+    Dictionary<string, object?> Details, string? Name = null);
 
 /// <summary>
 /// What is billed, in one place so that the records and the roll-up can never disagree:
@@ -73,7 +78,9 @@ public static class CostRules
         stored.At,
         stored.JobId,
         stored.ArtifactId,
-        new Dictionary<string, object?> { ["artifact_id"] = stored.ArtifactId, ["stored_bytes"] = stored.StoredBytes });
+        // one_off: the storage line is billed once, when the model is stored, not by the month
+        new Dictionary<string, object?> { ["artifact_id"] = stored.ArtifactId, ["stored_bytes"] = stored.StoredBytes, ["one_off"] = true },
+        stored.Name);
 
     public static CostLine? From(object data) => data switch
     {

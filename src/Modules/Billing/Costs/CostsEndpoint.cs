@@ -4,7 +4,8 @@ using Wolverine.Http;
 
 namespace LoraPipeline.Billing.Costs;
 
-public sealed record DailyAmount(DateOnly Date, decimal Amount);
+/// <summary>One day of the chart: its total and the same split by cost type (for a stacked chart).</summary>
+public sealed record DailyAmount(DateOnly Date, decimal Amount, IReadOnlyDictionary<string, decimal> ByType);
 
 /// <summary>E06's analytics: total, by type, daily chart data and the records (newest first, paged).</summary>
 public sealed record CostReport(
@@ -46,7 +47,7 @@ public static class CostsEndpoint
 
         var total = days.Sum(d => d.Total);
         var recordCount = days.Sum(d => d.Records);
-        var chart = days.Select(d => new DailyAmount(d.Date, d.Total)).ToList();
+        var chart = days.Select(d => new DailyAmount(d.Date, d.Total, d.ByType)).ToList();
 
         var records = recordCount == 0
             ? []

@@ -2,6 +2,7 @@ using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
+using LoraPipeline.Billing.Costs;
 
 namespace LoraPipeline.Billing.Notifications;
 
@@ -12,7 +13,7 @@ namespace LoraPipeline.Billing.Notifications;
 /// </summary>
 public sealed partial class NotificationInboxProjection : EventProjection
 {
-    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
+    public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
         var tenant = operations.ForTenant(e.TenantId);
         switch (e.Data)
@@ -24,14 +25,12 @@ public sealed partial class NotificationInboxProjection : EventProjection
                 tenant.Patch<Notification>(n => n.CreatedAt <= all.UpTo && !n.Read).Set(n => n.Read, true);
                 break;
             default:
-                if (NotificationRules.For(e.Id, e.Data, e.Timestamp) is { } notification)
+                if (NotificationRules.For(e.Id, e.Data, e.Timestamp, await JobNames.OfAsync(tenant, e.Data, cancellation)) is { } notification)
                 {
                     tenant.Store(notification);
                 }
 
                 break;
         }
-
-        return ValueTask.CompletedTask;
     }
 }

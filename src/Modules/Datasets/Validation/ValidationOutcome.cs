@@ -55,6 +55,9 @@ public sealed record DatasetStatistics(
 /// <param name="MaxSequenceLength">The maximum length the figures below were computed with.</param>
 /// <param name="ExamplesOverMaxLength">Examples longer than <paramref name="MaxSequenceLength"/>, which training truncates.</param>
 /// <param name="BillableTokens">Sum over examples of min(tokens, <paramref name="MaxSequenceLength"/>): what training processes.</param>
+/// <param name="MessagesHistogram">Examples counted by number of messages, in bins (see <see cref="HistogramBin"/>); null in reports recorded before histograms.</param>
+/// <param name="TokensHistogram">Examples counted by tokens, in bins; null in reports recorded before histograms.</param>
+/// <param name="AssistantTokensHistogram">Examples counted by assistant tokens, in bins; null in reports recorded before histograms.</param>
 public sealed record ValidationReport(
     long ExampleCount,
     long ExamplesMissingSystem,
@@ -64,7 +67,17 @@ public sealed record ValidationReport(
     ValueDistribution AssistantTokensPerExample,
     int MaxSequenceLength,
     long ExamplesOverMaxLength,
-    long BillableTokens);
+    long BillableTokens,
+    IReadOnlyList<HistogramBin>? MessagesHistogram = null,
+    IReadOnlyList<HistogramBin>? TokensHistogram = null,
+    IReadOnlyList<HistogramBin>? AssistantTokensHistogram = null);
+
+/// <summary>
+/// One bar of a histogram: the examples whose value lies in <paramref name="From"/>..<paramref name="To"/> (both
+/// included). Bins of one histogram are adjacent, of equal width (1, 2 or 5 times a power of ten), in ascending
+/// order, empty ones included, so that a chart of them shows the shape of the data honestly.
+/// </summary>
+public sealed record HistogramBin(int From, int To, long Count);
 
 /// <summary>
 /// Summary of a set of whole numbers. Percentiles use the nearest-rank method (see <see cref="IntHistogram"/>),

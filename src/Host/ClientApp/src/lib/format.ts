@@ -95,3 +95,17 @@ export function newUuid(): string {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/** Short numbers for chart axes, where a full one would not fit: 950, 1.5k, 10k, 2.3M. */
+export function formatCompact(value: number | null | undefined): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  const [divisor, suffix] = abs >= 1e9 ? [1e9, 'B'] : abs >= 1e6 ? [1e6, 'M'] : abs >= 1e3 ? [1e3, 'k'] : [1, ''];
+  const scaled = value / divisor;
+  return `${Number(scaled.toFixed(Math.abs(scaled) >= 10 || divisor === 1 ? 0 : 1))}${suffix}`;
+}
+
+/** "1 line", "2 lines", "1,024 lines": the count with the word in the number it needs. */
+export function plural(count: number | null | undefined, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatInt(count)} ${count === 1 ? singular : pluralForm}`;
+}

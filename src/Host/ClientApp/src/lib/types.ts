@@ -60,6 +60,17 @@ export interface ValidationReport {
   max_sequence_length: number;
   examples_over_max_length: number;
   billable_tokens: number;
+  /** Examples counted in adjacent bins of round width; absent in reports recorded before histograms. */
+  messages_histogram?: HistogramBin[] | null;
+  tokens_histogram?: HistogramBin[] | null;
+  assistant_tokens_histogram?: HistogramBin[] | null;
+}
+
+/** Examples whose value lies in from..to (both included). */
+export interface HistogramBin {
+  from: number;
+  to: number;
+  count: number;
 }
 
 export interface Dataset extends DatasetSummary {
@@ -356,13 +367,24 @@ export interface DownloadLink {
   flagged_reason: string | null;
 }
 
+/** A signed link to the whole adapter as one .zip. */
+export interface ArchiveLink {
+  file_name: string;
+  url: string;
+  expires_at: string;
+  files: string[];
+  uncompressed_size: number;
+}
+
 export interface CostRecord {
   id: string;
   job_id: string | null;
   artifact_id: string | null;
   cost_type: string;
+  /** The job's name (its dataset's) or the model's; null in records made before names. */
+  name?: string | null;
   amount: number;
-  details: { gpu_type?: string; gpu_count?: number; hourly_rate?: number; duration_hours?: number; stored_bytes?: number } | null;
+  details: { gpu_type?: string; gpu_count?: number; hourly_rate?: number; duration_hours?: number; stored_bytes?: number; one_off?: boolean } | null;
   billing_period: string;
   recorded_at: string;
 }
@@ -371,7 +393,7 @@ export interface CostReport {
   period: { start_date: string; end_date: string };
   total_cost: number;
   cost_by_type: Record<string, number>;
-  chart_data: { date: string; amount: number }[];
+  chart_data: { date: string; amount: number; by_type?: Record<string, number> }[];
   records: CostRecord[];
   records_pagination?: Pagination;
 }

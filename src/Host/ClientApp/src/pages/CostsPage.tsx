@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, ApiError, isApiError } from '../lib/api';
 import { formatBytes, formatDate, formatDateTime, formatMoney, formatNumber, titleCase } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
@@ -29,19 +29,32 @@ function isoDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
-/** Every day of the period, zero where nothing was recorded, so the chart shows time honestly. */
-function dailySeries(report: CostReport): { date: string; amount: number }[] {
-  const byDay = new Map(report.chart_data.map((p) => [p.date.slice(0, 10), p.amount]));
+type DayPoint = { date: string; amount: number } & Partial<Record<string, number | string>>;
+
+/**
+ * Every day of the period, zero where nothing was recorded, so the chart shows time honestly; each day
+ * also carries its amount per cost type (for the stacked bars), a day recorded before the split by type
+ * counting as compute.
+ */
+function dailySeries(report: CostReport): DayPoint[] {
+  const point = (date: string, amount: number, byType?: Record<string, number>): DayPoint => ({
+    date,
+    amount,
+    ...Object.fromEntries(Object.keys(typeColors).map((t) => [t, 0])),
+    ...(byType ?? (amount ? { training_compute: amount } : {})),
+  });
+  const byDay = new Map(report.chart_data.map((p) => [p.date.slice(0, 10), p]));
   const start = new Date(`${report.period.start_date.slice(0, 10)}T00:00:00`);
   const end = new Date(`${report.period.end_date.slice(0, 10)}T00:00:00`);
   const days = Math.round((end.getTime() - start.getTime()) / 86_400_000);
-  if (!(days >= 0 && days <= 400)) return report.chart_data;
+  if (!(days >= 0 && days <= 400)) return report.chart_data.map((p) => point(p.date, p.amount, p.by_type));
   const series = [];
   for (let i = 0; i <= days; i++) {
     const d = new Date(start);
     d.setDate(start.getDate() + i);
     const key = isoDay(d);
-    series.push({ date: key, amount: byDay.get(key) ?? 0 });
+    const day = byDay.get(key);
+    series.push(point(key, day?.amount ?? 0, day?.by_type));
   }
   return series;
 }
@@ -146,7 +159,7 @@ export function CostsPage() {
   );
 }
 
-function CostReportView({ report, series, onRecordsPage }: { report: CostReport; series: { date: string; amount: number }[]; onRecordsPage: (page: number) => void }) {
+function CostReportView({ report, series, onRecordsPage }: { report: CostReport; series: DayPoint[]; onRecordsPage: (page: number) => void }) {
   const order = ['training_compute', 'storage'];
   const types = Object.entries(report.cost_by_type).sort(
     ([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b),
@@ -164,7 +177,12 @@ function CostReportView({ report, series, onRecordsPage }: { report: CostReport;
         {series.every((p) => p.amount === 0) ? (
           <EmptyState icon="∅" title="Nothing was spent in this period">Costs are recorded when a job ends and while models are stored.</EmptyState>
         ) : (
-          <figure className="chart-figure" data-testid="cost-chart" data-points={series.filter((p) => p.amount > 0).length}>
+          <figure
+            className="chart-figure"
+            data-testid="cost-chart"
+            data-points={series.filter((p) => p.amount > 0).length}
+            data-types={Object.keys(typeColors).filter((t) => series.some((p) => Number(p[t] ?? 0) > 0)).join(' ')}
+          >
             <figcaption className="visually-hidden">Cost per day from {report.period.start_date} to {report.period.end_date}</figcaption>
             <div className="chart" aria-hidden="true">
               <ResponsiveContainer width="100%" height="100%">
@@ -172,8 +190,12 @@ function CostReportView({ report, series, onRecordsPage }: { report: CostReport;
                   <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e5e7eb" />
                   <XAxis dataKey="date" tick={{ fontSize: 12, fill: '#4b5563' }} tickLine={false} tickFormatter={(d: string) => formatDate(d).replace(/, \d{4}$/, '')} minTickGap={16} />
                   <YAxis tick={{ fontSize: 12, fill: '#4b5563' }} tickLine={false} axisLine={false} width={56} tickFormatter={(v: number) => formatMoney(v)} />
-                  <Tooltip formatter={(v) => [formatMoney(Number(v)), 'Cost']} labelFormatter={(d) => formatDate(String(d))} cursor={{ fill: '#eef2ff' }} />
-                  <Bar dataKey="amount" fill="#4f46e5" radius={[4, 4, 0, 0]} isAnimationActive={false} />
+                  <Tooltip formatter={(v, name) => [formatMoney(Number(v)), titleCase(String(name))]} labelFormatter={(d) => formatDate(String(d))} cursor={{ fill: '#eef2ff' }} />
+                  <Legend formatter={(name) => titleCase(String(name))} wrapperStyle={{ fontSize: 12 }} />
+                  {/* one bar per day, stacked by type: compute below, storage on top */}
+                  {Object.entries(typeColors).map(([type, color], i, all) => (
+                    <Bar key={type} dataKey={type} stackId="day" fill={color} radius={i === all.length - 1 ? [4, 4, 0, 0] : undefined} isAnimationActive={false} />
+                  ))}
                 </BarChart>
               </ResponsiveContainer>
             </div>
@@ -220,11 +242,11 @@ function CostReportView({ report, series, onRecordsPage }: { report: CostReport;
                     <td>{titleCase(r.cost_type)}</td>
                     <td>
                       {r.cost_type === 'storage' && r.artifact_id ? (
-                        <Link to={`/models/${r.artifact_id}`}>Model</Link>
+                        <Link to={`/models/${r.artifact_id}`} data-testid="cost-record-name">{r.name ? `Model: ${r.name}` : 'Model'}</Link>
                       ) : r.job_id ? (
-                        <Link to={`/training/jobs/${r.job_id}`}>Training job</Link>
+                        <Link to={`/training/jobs/${r.job_id}`} data-testid="cost-record-name">{r.name ? `Training job: ${r.name}` : 'Training job'}</Link>
                       ) : r.artifact_id ? (
-                        <Link to={`/models/${r.artifact_id}`}>Model</Link>
+                        <Link to={`/models/${r.artifact_id}`} data-testid="cost-record-name">{r.name ? `Model: ${r.name}` : 'Model'}</Link>
                       ) : (
                         '—'
                       )}
@@ -233,7 +255,7 @@ function CostReportView({ report, series, onRecordsPage }: { report: CostReport;
                       {r.details?.gpu_type
                         ? `${r.details.gpu_count ?? 1}× ${r.details.gpu_type}, ${formatNumber(r.details.duration_hours, 3)} h at ${formatMoney(r.details.hourly_rate)}/h`
                         : r.details?.stored_bytes !== undefined
-                          ? `${formatBytes(r.details.stored_bytes)} stored`
+                          ? `${formatBytes(r.details.stored_bytes)} stored${r.details.one_off ? ', billed once' : ''}`
                           : r.billing_period}
                     </td>
                     <td className="num"><strong>{formatMoney(r.amount)}</strong></td>

@@ -2,13 +2,15 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../lib/api';
-import { formatBytes, formatDateTime, formatInt, formatNumber, titleCase } from '../lib/format';
+import { formatBytes, formatDateTime, formatInt, formatNumber, plural, titleCase } from '../lib/format';
+import { downloadWithKey } from '../lib/download';
 import { useDocumentTitle } from '../lib/hooks';
 import type { Dataset, DatasetErrors, ValidationIssue } from '../lib/types';
 import {
   Card, ConfirmDialog, DefinitionList, EmptyState, LoadError, Notice, PageHeader, Pagination, ProblemAlert, ProgressBar, Skeleton, Stat, StatusBadge,
 } from '../components/ui';
 import { DistributionChart } from '../components/DistributionChart';
+import { ExamplePreview } from '../components/ExamplePreview';
 
 const ERRORS_PAGE = 10;
 
@@ -94,13 +96,13 @@ export function DatasetDetailPage() {
       {d.status === 'error' && (
         <Notice tone="warning" title="This dataset cannot be used for training yet" role="status">
           {d.error_count > 0
-            ? `${formatInt(d.error_count)} line${d.error_count === 1 ? '' : 's'} need fixing. Each error below names its line and how to fix it; upload the corrected file, or validate again with other settings.`
+            ? `${plural(d.error_count, 'line')} ${d.error_count === 1 ? 'needs' : 'need'} fixing. Each error below names its line and how to fix it; upload the corrected file, or validate again with other settings.`
             : 'The validation did not finish; validate it again.'}
         </Notice>
       )}
       {d.status === 'ready' && d.training_ready && (
         <Notice tone="success" title="Ready for training" role="status">
-          {formatInt(d.total_training_pairs)} training examples and {formatInt(d.total_tokens)} tokens. Pick a preset next.
+          {plural(d.total_training_pairs, 'training example')} and {plural(d.total_tokens, 'token')}. Pick a preset next.
         </Notice>
       )}
 
@@ -121,14 +123,22 @@ export function DatasetDetailPage() {
           </section>
 
           {report && (
-            <Card title="Token distributions" description={`Per example, counted with ${d.tokenizer || 'the tokenizer'}.`}>
-              <div className="chart-grid">
-                <DistributionChart title="Messages per example" unit="messages" distribution={report.messages_per_example} color="#6366f1" testId="chart-messages" />
-                <DistributionChart title="Tokens per example" unit="tokens" distribution={report.tokens_per_example} color="#0891b2" testId="chart-tokens" />
-                <DistributionChart title="Assistant tokens per example" unit="tokens" distribution={report.assistant_tokens_per_example} color="#059669" testId="chart-assistant-tokens" />
-              </div>
+            <Card title="Distributions" description={`How many examples have how many messages and tokens (counted with ${d.tokenizer || 'the tokenizer'}).`} testId="distributions-card">
+              {report.example_count === 0 ? (
+                <EmptyState icon="∅" title="No valid examples to measure">
+                  Every line of this file has an error, so there is nothing to chart yet. Fix the lines listed below and upload the file again.
+                </EmptyState>
+              ) : (
+                <div className="chart-grid">
+                  <DistributionChart title="Messages per example" unit="messages" distribution={report.messages_per_example} histogram={report.messages_histogram} color="#6366f1" testId="chart-messages" />
+                  <DistributionChart title="Tokens per example" unit="tokens" distribution={report.tokens_per_example} histogram={report.tokens_histogram} color="#0891b2" testId="chart-tokens" />
+                  <DistributionChart title="Assistant tokens per example" unit="tokens" distribution={report.assistant_tokens_per_example} histogram={report.assistant_tokens_histogram} color="#059669" testId="chart-assistant-tokens" />
+                </div>
+              )}
             </Card>
           )}
+
+          {d.sample_data.length > 0 && <ExamplePreview examples={d.sample_data} />}
 
           {d.error_count > 0 && <ErrorsCard dataset={d} />}
           {d.warning_count > 0 && <IssuesCard title="Warnings" description="These do not block training, but are worth a look." issues={d.warnings} counts={d.warning_counts} total={d.warning_count} tone="warning" />}
@@ -213,7 +223,7 @@ function IssuesCard({ title, description, issues, counts, total, tone }: { title
     <Card title={`${title} (${formatInt(total)})`} description={description} className={`card--${tone}`}>
       <CountChips counts={counts} />
       <IssueList issues={issues} />
-      {issues.length < total && <p className="muted small">Showing the first {issues.length} of {formatInt(total)}.</p>}
+      {issues.length < total && <p className="muted small">Showing the first {formatInt(issues.length)} of {formatInt(total)}.</p>}
     </Card>
   );
 }
@@ -221,17 +231,41 @@ function IssuesCard({ title, description, issues, counts, total, tone }: { title
 function ErrorsCard({ dataset }: { dataset: Dataset }) {
   const [page, setPage] = useState(1);
   useEffect(() => setPage(1), [dataset.validation_run]);
+  const [downloading, setDownloading] = useState(false);
+  const [downloadError, setDownloadError] = useState<unknown>(null);
+  const downloadAll = async () => {
+    setDownloading(true);
+    setDownloadError(null);
+    try {
+      await downloadWithKey(`/api/datasets/${dataset.id}/errors/download`, `${dataset.file_name.replace(/\.[^.]+$/, '')}-errors.jsonl`);
+    } catch (err) {
+      setDownloadError(err);
+    } finally {
+      setDownloading(false);
+    }
+  };
   const errors = useQuery({
     queryKey: ['dataset-errors', dataset.id, dataset.validation_run, page],
     queryFn: ({ signal }) => api.get<DatasetErrors>(`/api/datasets/${dataset.id}/errors`, { page, limit: ERRORS_PAGE }, signal),
     placeholderData: keepPreviousData,
   });
   return (
-    <Card title={`Errors (${formatInt(dataset.error_count)})`} description="Lines that must be fixed before training, with what to change." className="card--danger" testId="errors-card">
+    <Card
+      title={`Errors (${formatInt(dataset.error_count)})`}
+      description="Lines that must be fixed before training, with what to change."
+      className="card--danger"
+      testId="errors-card"
+      actions={
+        <button type="button" className="button button--secondary button--small" onClick={downloadAll} disabled={downloading}>
+          {downloading ? 'Preparing…' : `Download ${dataset.errors_list_truncated ? 'the listed' : 'all'} errors (.jsonl)`}
+        </button>
+      }
+    >
+      <ProblemAlert error={downloadError} title="Could not download the errors" />
       <CountChips counts={dataset.error_counts} />
       {dataset.errors_list_truncated && dataset.errors_listed != null && (
         <p className="muted" data-testid="errors-truncated">
-          The list keeps the first {formatInt(dataset.errors_listed)} errors of {formatInt(dataset.error_count)}; every error is counted by type above.
+          The list keeps the first {plural(dataset.errors_listed, 'error')} of {formatInt(dataset.error_count)}; every error is counted by type above.
         </p>
       )}
       {errors.isPending ? (

@@ -84,10 +84,10 @@ export function DatasetsPage() {
                       <div className="row__facts">
                         {d.status === 'ready' || d.status === 'error' ? (
                           <>
-                            <span><strong>{formatInt(d.total_training_pairs)}</strong> training</span>
-                            <span><strong>{formatInt(d.total_tokens)}</strong> tokens</span>
-                            {d.error_count > 0 && <span className="text-danger"><strong>{formatInt(d.error_count)}</strong> errors</span>}
-                            {d.warning_count > 0 && <span className="text-warning"><strong>{formatInt(d.warning_count)}</strong> warnings</span>}
+                            <span><strong>{formatInt(d.total_training_pairs)}</strong> training {d.total_training_pairs === 1 ? 'example' : 'examples'}</span>
+                            <span><strong>{formatInt(d.total_tokens)}</strong> {d.total_tokens === 1 ? 'token' : 'tokens'}</span>
+                            {d.error_count > 0 && <span className="text-danger"><strong>{formatInt(d.error_count)}</strong> {d.error_count === 1 ? 'error' : 'errors'}</span>}
+                            {d.warning_count > 0 && <span className="text-warning"><strong>{formatInt(d.warning_count)}</strong> {d.warning_count === 1 ? 'warning' : 'warnings'}</span>}
                           </>
                         ) : (
                           <span className="muted">Checking every line…</span>

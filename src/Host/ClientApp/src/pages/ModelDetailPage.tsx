@@ -5,7 +5,9 @@ import { api } from '../lib/api';
 import { formatBytes, formatDateTime, formatDuration, formatFixed, formatInt, formatLearningRate, formatMoney, formatNumber, titleCase } from '../lib/format';
 import { openLink } from '../lib/download';
 import { useDocumentTitle } from '../lib/hooks';
-import type { DownloadLink, ModelArtifact, ModelFile } from '../lib/types';
+import type { ArchiveLink, DownloadLink, JobDetails, ModelArtifact, ModelFile } from '../lib/types';
+import { ModelCost } from '../components/ModelCost';
+import { LoadSnippets } from '../components/LoadSnippets';
 import { Card, ConfirmDialog, DefinitionList, LoadError, Notice, PageHeader, ProblemAlert, Skeleton, Spinner, Stars, StatusBadge } from '../components/ui';
 
 
@@ -16,6 +18,7 @@ export function ModelDetailPage() {
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [links, setLinks] = useState<DownloadLink[]>([]);
+  const [archive, setArchive] = useState<ArchiveLink | null>(null);
 
   const model = useQuery({
     queryKey: ['model', id],
@@ -30,6 +33,23 @@ export function ModelDetailPage() {
       setLinks(result.links);
       result.links.forEach((l) => openLink(l.url, l.file_name));
     },
+  });
+
+  // the whole adapter as one .zip behind a signed link: one download instead of one per file
+  const downloadArchive = useMutation({
+    mutationFn: () => api.post<ArchiveLink>(`/api/models/${id}/archive`, {}),
+    onSuccess: (result) => {
+      setArchive(result);
+      openLink(result.url, result.file_name);
+    },
+  });
+
+  // the job's cost records: its compute line and, once the model is stored, the storage line
+  const job = useQuery({
+    queryKey: ['job', model.data?.job_id, 'costs'],
+    queryFn: ({ signal }) => api.get<JobDetails>(`/api/jobs/${model.data!.job_id}`, undefined, signal),
+    enabled: !!model.data?.job_id,
+    refetchInterval: (q) => (q.state.data?.cost_records.some((r) => r.cost_type === 'storage') ? false : 5000),
   });
 
   const remove = useMutation({
@@ -86,8 +106,8 @@ export function ModelDetailPage() {
         subtitle={m.description || <>Trained on <Link to={`/datasets/${m.dataset_id}`}>{m.dataset_name}</Link> · {formatDateTime(m.created_at)}</>}
         actions={
           <>
-            <button type="button" className="button button--primary" disabled={!ready || download.isPending || unflagged.length === 0} onClick={() => download.mutate({ files: unflagged })}>
-              Download all
+            <button type="button" className="button button--primary" disabled={!ready || downloadArchive.isPending || unflagged.length === 0} onClick={() => downloadArchive.mutate()}>
+              {downloadArchive.isPending ? 'Preparing…' : 'Download all (.zip)'}
             </button>
             <button type="button" className="button button--secondary" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>
               Rename
@@ -137,22 +157,30 @@ export function ModelDetailPage() {
               ['Total steps', formatInt(s?.total_steps)],
               ['Final loss', formatFixed(s?.final_loss, 4)],
               ['Duration', formatDuration(s?.training_duration_hours)],
-              ['Total cost', <span key="cost" data-testid="model-cost">{s ? formatMoney(s.total_cost) : '—'}</span>],
               ['Training job', <Link key="job" to={`/training/jobs/${m.job_id}`}>Open the job</Link>],
             ]}
           />
         </Card>
       </div>
 
+      <ModelCost trainingCost={s?.total_cost ?? null} records={job.data?.cost_records} />
+
       <Card title="Files" description="Each file's SHA-256 checksum lets you verify what you downloaded." testId="files-card">
         <ProblemAlert error={download.error} title="No download links" />
+        <ProblemAlert error={downloadArchive.error} title="No archive link" />
         <ul className="files">
           {m.artifacts.map((f) => (
             <FileRow key={f.name} file={f} disabled={!ready || download.isPending} onDownload={() => download.mutate({ files: [f.name], include_flagged: f.flagged || undefined })} />
           ))}
         </ul>
         <p className="muted small">{m.artifacts.length} files · {formatBytes(m.total_size)} in all</p>
-        {download.isPending && <Spinner label="Signing download links…" />}
+        {(download.isPending || downloadArchive.isPending) && <Spinner label="Signing download links…" />}
+        {archive && (
+          <p className="small" aria-live="polite">
+            <strong>Archive</strong> of {archive.files.length} files ({formatBytes(archive.uncompressed_size)} unpacked), valid until {formatDateTime(archive.expires_at)}. If the download did not start:{' '}
+            <a href={archive.url} download={archive.file_name} data-testid="archive-link">{archive.file_name}</a>
+          </p>
+        )}
         {links.length > 0 && (
           <div className="links" aria-live="polite">
             <p className="small"><strong>Download links</strong> (valid until {formatDateTime(links[0].expires_at)}). Your browser starts the downloads; if it did not, use these:</p>
@@ -200,6 +228,10 @@ export function ModelDetailPage() {
           </Card>
         )}
       </div>
+
+      {ready && (m.adapter?.base_model ?? c?.hyperparameters.base_model) && (
+        <LoadSnippets baseModel={(m.adapter?.base_model ?? c?.hyperparameters.base_model)!} archiveName={archive?.file_name ?? `${m.name.split(' ').filter((w) => w && w !== '-').join('-').replace(/[^A-Za-z0-9._-]/g, '') || 'adapter'}.zip`} />
+      )}
 
       <ConfirmDialog
         open={confirmDelete}

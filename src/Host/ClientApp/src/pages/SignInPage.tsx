@@ -41,13 +41,18 @@ export function SignInPage() {
 
   if (session.key()) return <Navigate to={safeNext(params.get('next'))} replace />;
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     const candidate = key.trim();
     if (!candidate) {
       setError(new ApiError({ status: 0, error: 'Enter your API key', details: "It looks like lp_<key id>_<secret>; create one with './run.sh users create <name>'." }));
       return;
     }
+    void signInWith(candidate);
+  };
+
+  // the key is checked against /api/me before it is kept: a typed one, or the demo key at one click
+  const signInWith = async (candidate: string) => {
     setBusy(true);
     setError(null);
     try {
@@ -122,9 +127,10 @@ export function SignInPage() {
               <button
                 type="button"
                 className="button button--secondary button--block"
+                disabled={busy}
                 onClick={() => {
                   setKey(demo.data.key);
-                  setError(null);
+                  void signInWith(demo.data.key);
                 }}
               >
                 Use demo key

@@ -95,4 +95,49 @@ internal sealed class IntHistogram
             P10: percentiles[1],
             P90: percentiles[2]);
     }
+
+    /// <summary>The largest number of bins <see cref="Bins"/> makes: enough to see a shape, few enough to label.</summary>
+    public const int MaxBins = 20;
+
+    /// <summary>
+    /// The values in at most <see cref="MaxBins"/> adjacent bins of equal width. The width is the smallest of
+    /// 1, 2 or 5 times a power of ten that covers min..max in that many bins, and the first bin starts at a
+    /// multiple of it, so the edges are round numbers a reader can take in (0-499, 500-999, ...). Empty when
+    /// there are no values.
+    /// </summary>
+    public IReadOnlyList<HistogramBin> Bins()
+    {
+        if (Count == 0)
+        {
+            return [];
+        }
+
+        var width = BinWidth(Min, Max);
+        var first = FloorTo(Min, width);
+        var binCount = (int)(((long)Max - first) / width) + 1;
+        var counts = new long[binCount];
+        foreach (var (value, count) in _counts)
+        {
+            counts[((long)value - first) / width] += count;
+        }
+
+        return counts.Select((count, i) => new HistogramBin((int)(first + i * width), (int)Math.Min(int.MaxValue, first + (i + 1) * width - 1), count)).ToList();
+    }
+
+    private static long BinWidth(int min, int max)
+    {
+        for (long power = 1; ; power *= 10)
+        {
+            foreach (var step in (ReadOnlySpan<long>)[1, 2, 5])
+            {
+                var width = step * power;
+                if (((long)max - FloorTo(min, width)) / width + 1 <= MaxBins)
+                {
+                    return width;
+                }
+            }
+        }
+    }
+
+    private static long FloorTo(int value, long width) => (long)Math.Floor((double)value / width) * width;
 }

@@ -70,6 +70,9 @@ internal sealed class StatisticsAccumulator(int maxSequenceLength)
                 AssistantTokensPerExample: _assistantTokensPerExample.ToDistribution(),
                 MaxSequenceLength: maxSequenceLength,
                 ExamplesOverMaxLength: _overMaxLength,
-                BillableTokens: _billableTokens));
+                BillableTokens: _billableTokens,
+                MessagesHistogram: _messagesPerExample.Bins(),
+                TokensHistogram: _tokensPerExample.Bins(),
+                AssistantTokensHistogram: _assistantTokensPerExample.Bins()));
     }
 }
