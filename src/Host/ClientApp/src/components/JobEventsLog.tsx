@@ -16,9 +16,10 @@ interface LogEntry extends JobLogLine {
  * GET /api/jobs/{id}/events, the same lines the OpenAI-compatible events give), read again while the job runs.
  */
 export function JobEventsLog({ job }: { job: TrainingJob }) {
-  const events = useQuery({
-    // under ['job-events', id]: read again when the live stream sees the job end
-    queryKey: ['job-events', job.id, 'log'],
+  const events = useQuery<{ job_id: string; events: JobEvent[] }>({
+    // read again at each change of status (the end above all) and checkpoint, and every few seconds while it runs
+    queryKey: ['job-events', job.id, 'log', job.status, job.checkpoint_count, job.artifact_id],
+    placeholderData: (previous) => previous,
     queryFn: ({ signal }) => api.get<{ job_id: string; events: JobEvent[] }>(`/api/jobs/${job.id}/events`, undefined, signal),
     refetchInterval: job.is_active ? 3000 : false,
   });
@@ -38,7 +39,7 @@ export function JobEventsLog({ job }: { job: TrainingJob }) {
       {entries.length === 0 ? (
         <EmptyState title="No events yet" />
       ) : (
-        <ol className="event-log" data-testid="event-lines">
+        <ol className="event-log" data-testid="event-lines" tabIndex={0} aria-label="Job events, newest first">
           {entries.map((entry) => (
             <li key={entry.key} className={`event-log__line event-log__line--${entry.level}`} data-testid="event-line" data-level={entry.level}>
               <time className="event-log__time" dateTime={entry.at}>{formatTime(entry.at)}</time>
