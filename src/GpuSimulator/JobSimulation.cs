@@ -228,7 +228,16 @@ internal sealed class JobSimulation
 
     public double EpochTrainingSpan => StepsPerEpoch * SecondsPerStep;
 
-    public double EpochSpan => EpochTrainingSpan + ValidationSeconds;
+    /// <summary>
+    /// Whether the job has validation examples (<c>"split": "validation"</c> lines). Without them there is no validation
+    /// loss to report and no validation to spend time on: each epoch is its training alone.
+    /// </summary>
+    public bool Validates => _job.ValidationExamples > 0;
+
+    /// <summary>Simulated seconds of each epoch's end-of-epoch validation.</summary>
+    public double ValidationSpan => Validates ? ValidationSeconds : 0;
+
+    public double EpochSpan => EpochTrainingSpan + ValidationSpan;
 
     public double TotalWork => (Epochs * EpochSpan) + SavingSeconds;
 
@@ -345,7 +354,8 @@ internal sealed class JobSimulation
         var lastStep = epoch * StepsPerEpoch;
         if (work >= StepCompletedWork(lastStep))
         {
-            return new WorkState(JobStages.Validating, lastStep, epoch, epoch - 1, work);
+            // without validation only rounding can leave a position between an epoch's last step and the next epoch
+            return new WorkState(Validates ? JobStages.Validating : JobStages.Training, lastStep, epoch, epoch - 1, work);
         }
 
         var done = Math.Clamp((int)Math.Floor((work - EpochBase(epoch)) / SecondsPerStep), 0, StepsPerEpoch - 1);
@@ -587,7 +597,7 @@ internal sealed class JobSimulation
     }
 
     private SavedCheckpoint NewCheckpoint(int step, double resumeWork, bool validated, double at, DateTimeOffset atReal) =>
-        new(step, EpochOf(step), resumeWork, at, atReal, Math.Round(TrainingLoss(step), 4), validated ? ValidationLoss(EpochOf(step)) : null);
+        new(step, EpochOf(step), resumeWork, at, atReal, Math.Round(TrainingLoss(step), 4), validated && Validates ? ValidationLoss(EpochOf(step)) : null);
 
     public double Progress(SimulationSnapshot snapshot)
     {
@@ -673,7 +683,7 @@ internal sealed class JobSimulation
         var step = snapshot.CurrentStep;
         var point = PointAt(step, withValidation: false);
         point = point with { Timestamp = ReachedAt(snapshot, StepCompletedWork(step)) ?? point.Timestamp };
-        if (snapshot.CompletedValidations > 0)
+        if (snapshot.CompletedValidations > 0 && Validates)
         {
             var validatedEpoch = snapshot.CompletedValidations;
             point = point with { ValidationLoss = ValidationLoss(validatedEpoch) };
@@ -700,7 +710,7 @@ internal sealed class JobSimulation
             Step = step,
             Epoch = epoch,
             TrainingLoss = Math.Round(TrainingLoss(step), 4),
-            ValidationLoss = withValidation && IsEpochEnd(step) ? ValidationLoss(epoch) : null,
+            ValidationLoss = withValidation && IsEpochEnd(step) && Validates ? ValidationLoss(epoch) : null,
             LearningRate = RoundSignificant(LearningRate(step), 6),
             GradientNorm = Math.Round(gradientNorm, 4),
             Throughput = Math.Round(throughput, 1),

@@ -72,7 +72,7 @@ public sealed class SimulationUnitTests
             },
             GpuConfig = new GpuConfig { GpuType = gpu, NumGpus = gpus, GpuMemoryGb = 80, CostPerGpuHour = 3.5 },
             TrainExamples = train,
-            ValidationExamples = 0,
+            ValidationExamples = 100, // the expectations below count each epoch's validation
             DatasetBytes = bytes,
             TimeScale = 40,
             GpuThroughput = throughput,

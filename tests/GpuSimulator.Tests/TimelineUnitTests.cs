@@ -26,7 +26,7 @@ public sealed class TimelineUnitTests
             },
             GpuConfig = new GpuConfig { GpuType = "A100-80GB", NumGpus = gpus, GpuMemoryGb = 80, CostPerGpuHour = 3.5 },
             TrainExamples = 1000,
-            ValidationExamples = 0,
+            ValidationExamples = 100, // the expectations below count each epoch's validation
             DatasetBytes = 2_000_000,
             TimeScale = 40,
             GpuThroughput = 1800,

@@ -59,8 +59,18 @@ public sealed class when_a_user_watches_a_job_live(RealTimeClusterHost platform)
         var versions = updates.Select(u => long.Parse(u["id"].Split('.')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(versions.Order(), versions);
         Assert.Equal(jobs.Select(j => j["revision"]!.GetValue<long>()), versions);
-        var points = jobs.SelectMany(j => j["new_metrics"]!.AsArray()).Select(p => p!["step"]!.GetValue<int>()).ToList();
+        var sent = jobs.SelectMany((j, update) => j["new_metrics"]!.AsArray().Select(p =>
+            (Update: update, Step: p!["step"]!.GetValue<int>(), Validation: p["validation_loss"]?.GetValue<double?>()))).ToList();
+        var points = sent.Select(p => p.Step).ToList();
         Assert.True(points.Count > 5, "the loss curve did not grow while the job ran");
-        Assert.Equal(points.Distinct().Count(), points.Count);
+        // each step once, except an epoch's last: sent again when its validation loss arrives (and only then)
+        Assert.All(sent.GroupBy(p => p.Step).Where(g => g.Count() > 1), g =>
+        {
+            Assert.Equal(2, g.Count());
+            Assert.Null(g.First().Validation);
+            Assert.NotNull(g.Last().Validation);
+        });
+        // the first epoch's validation loss came live, before the update that ended the job
+        Assert.Contains(sent, p => p.Validation is not null && p.Update < jobs.Count - 1);
     }
 }

@@ -68,7 +68,10 @@ public sealed record JobSnapshot(
     Guid? ArtifactId,
     JobExtras Extras);
 
-/// <summary>One entry of a job's history: a sentence (level info, warn or error), or a metric point (<paramref name="Metrics"/> set).</summary>
-public sealed record JobTimelineEntry(string Id, DateTimeOffset At, string Level, string Message, MetricPoint? Metrics);
+/// <summary>
+/// One entry of a job's history: a sentence (level info, warn or error), for a metric point too (<paramref name="Metrics"/> set);
+/// <paramref name="Version"/> is the job stream's event it comes from.
+/// </summary>
+public sealed record JobTimelineEntry(string Id, DateTimeOffset At, string Level, string Message, MetricPoint? Metrics, long Version = 0);
 
 public sealed record JobCheckpointSummary(int Step, int Epoch, DateTimeOffset CreatedAt, double? TrainingLoss, double? ValidationLoss);

@@ -73,12 +73,12 @@ public sealed class TrainingJobCommands(
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
         var events = await session.Events.FetchStreamAsync(jobId, token: ct);
-        if (events.Count == 0 || events[0].Data is not TrainingJobQueued queued)
+        if (events.Count == 0 || events[0].Data is not TrainingJobQueued)
         {
             return null;
         }
 
-        var entries = events.SelectMany(e => JobTimeline.Describe(e.Version, e.Timestamp, e.Data, queued.TotalSteps)).ToList();
+        var entries = JobTimeline.Describe(events.Select(e => new StreamEntry(e.Version, e.Timestamp, e.Data)).ToList());
         // a step reported again (with its validation loss, after a resume) replaces its earlier point, as in the metrics
         var lastOfStep = entries.Select((entry, index) => (entry, index)).Where(x => x.entry.Metrics is not null)
             .GroupBy(x => x.entry.Metrics!.Step).ToDictionary(g => g.Key, g => g.Max(x => x.index));

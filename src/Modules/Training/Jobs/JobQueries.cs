@@ -85,7 +85,7 @@ public static class GetJobEndpoint
             .Take(MetricPoints)
             .ToListAsync(ct);
         var records = asOf is null ? await costs.ForJobAsync(caller.UserId(), id, ct) : [];
-        var view = asOf is null ? JobView.From(job, clock.GetUtcNow()) : JobView.From(job);
+        var view = asOf is null ? JobView.From(job, clock.GetUtcNow(), recent) : JobView.From(job, null, recent);
         return Api.Ok(new JobDetails(view, recent.Reverse().ToList(), records, asOf, job.Version));
     }
 

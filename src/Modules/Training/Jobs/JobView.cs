@@ -50,7 +50,8 @@ public sealed record JobView(
     string? Suffix = null,
     long? Seed = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    decimal? ValidationSplit = null)
+    decimal? ValidationSplit = null,
+    JobTimingView? Timing = null)
 {
     public bool IsActive => TrainingJob.IsActiveStatus(Status);
 
@@ -62,18 +63,33 @@ public sealed record JobView(
     /// </summary>
     public static JobView From(TrainingJob job) => From(job, null);
 
-    public static JobView From(TrainingJob job, DateTimeOffset? now)
+    /// <summary>
+    /// <paramref name="recent"/> (its latest metric points) gives the job its live pace and time left (<see cref="JobTiming"/>);
+    /// without them the timing has the elapsed and estimated times only.
+    /// </summary>
+    public static JobView From(TrainingJob job, DateTimeOffset? now, IReadOnlyList<JobMetricPoint>? recent = null)
     {
+        var timing = JobTiming.For(job, now, recent);
         if (job.IsTerminal)
         {
-            return Build(job, job.CurrentCost, job.FinalUsage);
+            return Build(job, job.CurrentCost, job.FinalUsage, timing);
         }
 
         var reckoning = JobCost.At(job, now is { } n && n > job.UpdatedAt ? n : job.UpdatedAt);
-        return Build(job, Math.Max(job.CurrentCost, reckoning.Total), reckoning.Usage);
+        return Build(job, Math.Max(job.CurrentCost, reckoning.Total), reckoning.Usage, timing);
     }
 
-    private static JobView Build(TrainingJob job, decimal currentCost, GpuUsage? usage) => new(
+    /// <summary>
+    /// Progress by steps, what a user counts ("step 3 of 15" is 20%); a cluster's own figure weighs its fixed work
+    /// (start-up, validations, the final save) by time, which for a small dataset leaves the steps a sliver of it.
+    /// 100 once completed; the cluster's figure when the step count is unknown.
+    /// </summary>
+    public static decimal StepProgress(TrainingJob job) =>
+        job.Status is JobStatus.Completed ? 100m
+        : job.TotalSteps > 0 ? Math.Min(100m, Math.Round(100m * Math.Min(job.CurrentStep, job.TotalSteps) / job.TotalSteps, 1, MidpointRounding.ToZero))
+        : job.Progress;
+
+    private static JobView Build(TrainingJob job, decimal currentCost, GpuUsage? usage, JobTimingView timing) => new(
         job.Id,
         job.DatasetId,
         new JobDataset(job.DatasetId, job.DatasetName, job.DatasetFormat, job.DatasetTrainingPairs, job.DatasetTotalTokens),
@@ -82,7 +98,7 @@ public sealed record JobView(
         job.GpuConfig,
         job.Status,
         job.CurrentStage,
-        job.Progress,
+        StepProgress(job),
         job.CurrentEpoch,
         job.TotalEpochs,
         job.CurrentStep,
@@ -113,5 +129,6 @@ public sealed record JobView(
         job.Extras.Suffix,
         job.Extras.Seed,
         job.Extras.Metadata ?? new Dictionary<string, string>(),
-        job.Extras.ValidationSplit);
+        job.Extras.ValidationSplit,
+        timing);
 }

@@ -25,7 +25,7 @@ public static class JobStreamEndpoint
     /// <summary>
     /// <c>text/event-stream</c> of the job's changes for dashboards: an event named <c>job</c>
     /// whenever the job's stream version moves, then the stream ends once the job has ended. Each event's id is
-    /// <c>{revision}.{last metric step sent}</c>: a client reconnecting with it as <c>Last-Event-ID</c> gets the job as
+    /// <c>{revision}.{last metric step settled}</c>: a client reconnecting with it as <c>Last-Event-ID</c> gets the job as
     /// it is now and only the metric points it has not seen. A stream lasts at most <c>Training:StreamLifetime</c> (then the client reconnects),
     /// and a user may have <c>Training:MaxStreamsPerUser</c> open (429 past it). Clients that cannot use it poll
     /// GET /api/jobs/{id}.
@@ -59,7 +59,7 @@ public static class JobStreamEndpoint
         [EnumeratorCancellation] CancellationToken ct)
     {
         // a reconnect gets the job as it is now at once (which also sends the response's headers), but only the points it lacks
-        var (lastVersion, lastStep) = (-1L, from.Step);
+        var (lastVersion, sent) = (-1L, new SentPoints(from.Step, Validated: true));
         while (!ct.IsCancellationRequested && clock.GetUtcNow() < until)
         {
             JobUpdate? update = null;
@@ -68,20 +68,25 @@ public static class JobStreamEndpoint
                 var job = await session.LoadAsync<TrainingJob>(id, ct);
                 if (job is not null && job.Version != lastVersion)
                 {
-                    var points = await session.Query<JobMetricPoint>()
-                        .Where(p => p.JobId == id && p.Step > lastStep)
-                        .OrderBy(p => p.Step)
-                        .Take(MaxPointsPerUpdate)
-                        .ToListAsync(ct);
-                    update = new JobUpdate(JobView.From(job, clock.GetUtcNow()), points, job.Version);
+                    // the last point sent may be an epoch's end, recorded again with its validation loss once validation ends
+                    var since = sent.Validated ? sent.Step : sent.Step - 1;
+                    var points = (await session.Query<JobMetricPoint>()
+                            .Where(p => p.JobId == id && p.Step > since)
+                            .OrderBy(p => p.Step)
+                            .Take(MaxPointsPerUpdate)
+                            .ToListAsync(ct))
+                        .Where(sent.IsNews)
+                        .ToList();
+                    var recent = await JobTiming.RecentPointsAsync(session, id, ct);
+                    update = new JobUpdate(JobView.From(job, clock.GetUtcNow(), recent), points, job.Version);
                     lastVersion = job.Version;
-                    lastStep = points.Count > 0 ? points[^1].Step : lastStep;
+                    sent = points.Count > 0 ? new SentPoints(points[^1].Step, points[^1].ValidationLoss is not null) : sent;
                 }
             }
 
             if (update is not null)
             {
-                yield return new SseItem<JobUpdate>(update, "job") { EventId = new StreamPosition(lastVersion, lastStep).ToString() };
+                yield return new SseItem<JobUpdate>(update, "job") { EventId = new StreamPosition(lastVersion, sent.Settled).ToString() };
                 if (update.Job.IsTerminal)
                 {
                     yield break;
@@ -98,6 +103,17 @@ public static class JobStreamEndpoint
             }
         }
     }
+}
+
+/// <summary>
+/// The last metric point a stream sent, and whether it had its validation loss. One without it is sent again when it
+/// gains one; a reconnect (which only knows the <see cref="Settled"/> step) gets it once more either way.
+/// </summary>
+internal sealed record SentPoints(int Step, bool Validated)
+{
+    public int Settled => Validated ? Step : Step - 1;
+
+    public bool IsNews(JobMetricPoint p) => p.Step > Step || (p.Step == Step && !Validated && p.ValidationLoss is not null);
 }
 
 /// <summary>Where a client is in a job's stream: the revision it has and the last metric step it received.</summary>

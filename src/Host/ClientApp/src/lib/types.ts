@@ -246,6 +246,18 @@ export interface TrainingJob {
   updated_at: string;
   is_active: boolean;
   is_terminal: boolean;
+  /** the job's clock: elapsed, live pace and time left (see JobTiming on the server) */
+  timing?: JobTiming | null;
+}
+
+export interface JobTiming {
+  elapsed_seconds: number | null;
+  steps_per_second: number | null;
+  /** at the live pace, as of the answer; null until two metric points are in, and when the job is not running */
+  estimated_seconds_left: number | null;
+  estimated_end_at: string | null;
+  estimated_duration_seconds: number;
+  actual_duration_seconds: number | null;
 }
 
 export interface MetricPoint {
@@ -299,6 +311,14 @@ export interface JobEvent {
   type: string;
   timestamp: string;
   data: Record<string, unknown>;
+  /** what the event says in the job's log: one line per metric point, none for bookkeeping */
+  log?: JobLogLine[];
+}
+
+export interface JobLogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  step: number | null;
 }
 
 export interface ModelFile {

@@ -11,6 +11,8 @@ import {
 } from '../components/ui';
 import { LearningRateChart, LossChart } from '../components/JobCharts';
 import { CheckpointsTab } from '../components/CheckpointsTab';
+import { JobClock } from '../components/JobClock';
+import { JobEventsLog } from '../components/JobEventsLog';
 
 const liveLabels: Record<LiveMode, string> = {
   connecting: 'Connecting…',
@@ -141,19 +143,28 @@ export function JobMonitorPage() {
       )}
 
       <Card title="Progress" testId="progress-card">
+        {/* by steps, as the server counts it: step 3 of 15 is 20% */}
         <ProgressBar value={job.progress} label="Training progress" tone={job.status === 'failed' ? 'danger' : job.status === 'completed' ? 'success' : undefined} />
         <div className="progress-facts">
           <span data-testid="job-stage">Stage: <strong>{titleCase(job.current_stage)}</strong></span>
           <span data-testid="job-epoch">Epoch <strong>{job.current_epoch}</strong> / {job.total_epochs}</span>
           <span data-testid="job-step">Step <strong>{formatInt(job.current_step)}</strong> / {formatInt(job.total_steps)}</span>
+          <span data-testid="job-progress">{formatNumber(job.progress, job.progress >= 100 || job.progress === 0 ? 0 : 1)}% of the steps</span>
           {job.is_active && job.estimated_completion_at && <span>Estimated end {formatDateTime(job.estimated_completion_at)}</span>}
           {job.completed_at && <span>Ended {formatDateTime(job.completed_at)}</span>}
         </div>
       </Card>
 
+      <JobClock job={job} />
+
       <div className="stats-grid stats-grid--5">
         <Stat label="Training loss" value={formatFixed(m?.training_loss, 4)} testId="stat-training-loss" />
-        <Stat label="Validation loss" value={formatFixed(lastValidation, 4)} testId="stat-validation-loss" />
+        <Stat
+          label="Validation loss"
+          value={formatFixed(lastValidation, 4)}
+          hint={lastValidation === null ? (job.is_terminal ? 'none: no validation examples' : 'at the end of each epoch') : undefined}
+          testId="stat-validation-loss"
+        />
         <Stat label="Throughput" value={m?.throughput ? formatNumber(m.throughput, 0) : '—'} hint="tokens/s" testId="stat-throughput" />
         <Stat
           label="GPU utilisation"
@@ -208,6 +219,8 @@ export function JobMonitorPage() {
           { id: 'history', label: 'History', content: <HistoryTab job={job} /> },
         ]}
       />
+
+      <JobEventsLog job={job} />
 
       <ConfirmDialog
         open={confirmCancel}
