@@ -13,11 +13,11 @@ namespace LoraPipeline.Host.Tests;
 /// </summary>
 public sealed partial class when_anyone_calls_without_a_key(PlatformHost platform) : IClassFixture<PlatformHost>
 {
-    // files: the signed link is the credential; gpu-callbacks: the HMAC signature is; gpu-sim: the
+    // files and archives (a model as one .zip): the signed link is the credential; gpu-callbacks: the HMAC signature is; gpu-sim: the
     // simulated cluster checks its own bearer key
     private static readonly string[] AnonymousByDesign =
     [
-        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/gpu-sim/", "/api/gpu-callbacks/", "/api/dev/demo-key", "/{*path",
+        "/health/live", "/health/ready", "/openapi/", "/scalar", "/docs", "/files/", "/archives/", "/gpu-sim/", "/api/gpu-callbacks/", "/api/dev/demo-key", "/{*path",
     ];
 
     private IReadOnlyList<RouteEndpoint> Endpoints() =>
