@@ -74,7 +74,10 @@ export function DistributionChart({ title, unit, distribution, histogram, color,
         <p className="muted small">Validate the dataset again to see this histogram.</p>
       )}
       {bins.length > 0 && (
-        <table className="visually-hidden" data-testid={testId ? `${testId}-bins` : undefined}>
+        // the bins for screen readers; hidden by a wrapper because a table grows to its content whatever its
+        // width says, and on a phone this one made the page 83px wider than the screen
+        <div className="visually-hidden">
+        <table data-testid={testId ? `${testId}-bins` : undefined}>
           <caption>{title}: examples per range of {unit}</caption>
           <thead>
             <tr><th scope="col">{unit}</th><th scope="col">examples</th></tr>
@@ -85,6 +88,7 @@ export function DistributionChart({ title, unit, distribution, histogram, color,
             ))}
           </tbody>
         </table>
+        </div>
       )}
       <table className="mini-table">
         <caption className="visually-hidden">{title} ({unit})</caption>
