@@ -148,6 +148,24 @@ public sealed class when_a_user_trains_a_model_in_the_browser(DashboardHost host
             var response = await page.APIRequest.GetAsync(href!);
             Assert.Equal(200, response.Status);
             Assert.Equal(shownSha, Sha256Of(await response.BodyAsync()));
+
+            // ---- the whole adapter as one .zip: every entry's SHA-256 is the one its file shows
+            var archive = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download all (.zip)" }).ClickAsync());
+            Assert.EndsWith(".zip", archive.SuggestedFilename);
+            var zipPath = Path.Combine(Host.WorkDir, "downloads", archive.SuggestedFilename);
+            await archive.SaveAsAsync(zipPath);
+            var shownFiles = await page.GetByTestId("model-file").EvaluateAllAsync<string[][]>(
+                "els => els.map(e => [e.dataset.fileName, e.querySelector('[data-testid=file-sha256]').textContent.trim()])");
+            using (var zip = System.IO.Compression.ZipFile.OpenRead(zipPath))
+            {
+                Assert.Contains(zip.Entries, e => e.FullName == "adapter_model.safetensors");
+                foreach (var entry in zip.Entries)
+                {
+                    using var content = entry.Open();
+                    Assert.Equal(shownFiles.Single(f => f[0] == entry.FullName)[1], Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)));
+                }
+            }
+
             await AssertAccessibleAsync(page, "the model page");
             await ScreenshotAsync(page, "model");
 
