@@ -47,6 +47,9 @@ internal sealed record SubmitRequest
 
     /// <summary>Optional and informative here: the simulator does not tokenize.</summary>
     public int? MaxSeqLen { get; init; }
+
+    /// <summary>Optional: a signed link to the job's validation dataset; every example in it is a validation example.</summary>
+    public string? ValidationDatasetUrl { get; init; }
 }
 
 internal sealed record Hyperparameters

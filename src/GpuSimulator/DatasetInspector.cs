@@ -25,6 +25,32 @@ internal sealed class DatasetInspector(IHttpClientFactory httpClientFactory, IOp
 
     public async Task<DatasetStats> InspectAsync(Uri url, SplitRequest? split, CancellationToken cancellationToken)
     {
+        var (train, validation, bytes) = await CountAsync(url, cancellationToken);
+        if (train == 0)
+        {
+            throw new DatasetDownloadException("dataset contains no training examples (expected JSON Lines with one object per line)");
+        }
+
+        if (split is null)
+        {
+            return new DatasetStats(train, validation, bytes);
+        }
+
+        var heldOut = ValidationSplitChoice.Choose(train, split.Share, split.Seed);
+        return new DatasetStats(train - heldOut.Count, validation + heldOut.Count, bytes, heldOut);
+    }
+
+    /// <summary>A validation dataset: all its examples count, whatever their <c>split</c>.</summary>
+    public async Task<int> CountExamplesAsync(Uri url, CancellationToken cancellationToken)
+    {
+        var (train, validation, _) = await CountAsync(url, cancellationToken);
+        return train + validation > 0
+            ? train + validation
+            : throw new DatasetDownloadException("validation dataset contains no examples (expected JSON Lines with one object per line)");
+    }
+
+    private async Task<(int Train, int Validation, long Bytes)> CountAsync(Uri url, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.CurrentValue.DatasetDownloadTimeout);
         var client = httpClientFactory.CreateClient(HttpClientName);
@@ -57,18 +83,7 @@ internal sealed class DatasetInspector(IHttpClientFactory httpClientFactory, IOp
                 }
             }
 
-            if (train == 0)
-            {
-                throw new DatasetDownloadException("dataset contains no training examples (expected JSON Lines with one object per line)");
-            }
-
-            if (split is null)
-            {
-                return new DatasetStats(train, validation, counting.BytesRead);
-            }
-
-            var heldOut = ValidationSplitChoice.Choose(train, split.Share, split.Seed);
-            return new DatasetStats(train - heldOut.Count, validation + heldOut.Count, counting.BytesRead, heldOut);
+            return (train, validation, counting.BytesRead);
         }
         catch (HttpRequestException ex)
         {

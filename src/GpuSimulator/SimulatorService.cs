@@ -94,6 +94,12 @@ internal sealed class SimulatorService(
         {
             var split = request.ValidationSplit is { } share ? new SplitRequest(share, request.Seed is { } seed ? (ulong)seed : DeterministicRandom.Seed(jobId)) : null;
             stats = await datasets.InspectAsync(new Uri(request.DatasetUrl!, UriKind.Absolute), split, cancellationToken);
+            if (request.ValidationDatasetUrl is { } validationUrl)
+            {
+                // its bytes stay out of DatasetBytes: they size the training work, which the validation set is not
+                var validation = await datasets.CountExamplesAsync(new Uri(validationUrl, UriKind.Absolute), cancellationToken);
+                stats = stats with { ValidationExamples = stats.ValidationExamples + validation };
+            }
         }
         catch (DatasetDownloadException ex)
         {
@@ -170,6 +176,11 @@ internal sealed class SimulatorService(
         if (!string.IsNullOrWhiteSpace(request.CallbackUrl) && !IsHttpUrl(request.CallbackUrl))
         {
             return "callback_url must be an absolute http(s) URL";
+        }
+
+        if (request.ValidationDatasetUrl is not null && !IsHttpUrl(request.ValidationDatasetUrl))
+        {
+            return "validation_dataset_url must be an absolute http(s) URL";
         }
 
         var h = request.Hyperparameters;

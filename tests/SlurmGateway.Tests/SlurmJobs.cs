@@ -18,14 +18,25 @@ public static class SlurmJobs
         string.Join('\n', Capitals.Concat(Capitals).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital))
             .Concat(Capitals.Take(4).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital, split: "validation")))) + "\n";
 
-    public static async Task<Guid> CreateJobAsync(this SlurmPlatform platform, TestUser user, int epochs = 6, string? name = null, string model = SlurmPlatform.TinyModelName, int gpus = 1, int batchSize = 4)
+    /// <summary>The same examples as <see cref="CapitalsJsonl"/>, as a training set and a validation dataset of its own.</summary>
+    public static (string Training, string Validation) CapitalsWithValidationFile() =>
+        (string.Join('\n', Capitals.Concat(Capitals).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital))) + "\n",
+         string.Join('\n', Capitals.Take(4).Select(c => DatasetUploads.ChatLine($"Capital of {c.Country}?", c.Capital))) + "\n");
+
+    /// <param name="validationFile">Train on <see cref="CapitalsWithValidationFile"/> (the validation examples in a dataset of their own).</param>
+    public static async Task<Guid> CreateJobAsync(
+        this SlurmPlatform platform, TestUser user, int epochs = 6, string? name = null, string model = SlurmPlatform.TinyModelName, int gpus = 1, int batchSize = 4,
+        bool validationFile = false)
     {
-        var dataset = (await platform.UploadAndValidateAsync(user, CapitalsJsonl(), "Capitals"))["id"]!.GetValue<Guid>();
+        var (training, validation) = validationFile ? CapitalsWithValidationFile() : (CapitalsJsonl(), null);
+        var dataset = (await platform.UploadAndValidateAsync(user, training, "Capitals"))["id"]!.GetValue<Guid>();
+        Guid? validationDataset = validation is null ? null : (await platform.UploadAndValidateAsync(user, validation, "Capitals held out"))["id"]!.GetValue<Guid>();
         var result = await platform.Host.Scenario(s =>
         {
             s.As(user).Post.Json(new
             {
                 dataset_id = dataset,
+                validation_dataset_id = validationDataset,
                 name = name ?? "capitals on slurm",
                 preset_id = "fast",
                 gpu_config = new { type = "A100-80GB", count = gpus },

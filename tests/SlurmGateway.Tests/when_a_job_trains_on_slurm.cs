@@ -13,7 +13,8 @@ public sealed class when_a_job_trains_on_slurm(SlurmPlatform platform) : IClassF
     public async Task a_job_created_through_the_api_is_trained_by_slurm_into_a_stored_model_better_than_the_untrained_base()
     {
         var user = await platform.CreateUserAsync();
-        var id = await platform.CreateJobAsync(user);
+        // the validation examples come as a validation dataset of their own: its link reaches the trainer through the gateway
+        var id = await platform.CreateJobAsync(user, validationFile: true);
 
         var done = await platform.WaitForJobAsync(user, id, v => v.Status() is "completed" or "failed" or "cancelled" && v["job"]!["artifact_id"] is not null
             || v.Status() is "failed" or "cancelled", Patience, "the model");
@@ -22,7 +23,7 @@ public sealed class when_a_job_trains_on_slurm(SlurmPlatform platform) : IClassF
         var external = job["external_job_id"]!.GetValue<string>();
         Assert.StartsWith("slurm-", external);
 
-        // the trainer's own progress reached the job view: every step's loss, validation at the epochs' ends
+        // the trainer's own progress reached the job view: every step's loss, validation (on the validation dataset) at the epochs' ends
         var metrics = done["metrics"]!.AsArray();
         Assert.Equal(36, metrics.Count); // 24 training examples / batch 4 × 6 epochs
         Assert.Contains(metrics, m => m!["validation_loss"] is not null);
@@ -31,6 +32,9 @@ public sealed class when_a_job_trains_on_slurm(SlurmPlatform platform) : IClassF
         // Slurm ran it: the job folder holds Slurm's output of a COMPLETED batch job
         var slurmJobId = platform.SlurmJobIds(external).Single();
         Assert.Contains("JobState=COMPLETED", SlurmCluster.Scontrol("show", "job", slurmJobId.ToString()));
+        var folder = Path.Combine(platform.JobRoot, id.ToString("D"));
+        Assert.Equal("validation.jsonl", JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "job.json")))!["validation_dataset_path"]!.GetValue<string>());
+        Assert.Equal(SlurmJobs.CapitalsWithValidationFile().Validation, File.ReadAllText(Path.Combine(folder, "validation.jsonl")));
 
         // the stored model's adapter really learned: its validation loss is below the untrained base's on the same data
         var model = await (await platform.Host.Scenario(s => s.As(user).Get.Url($"/api/models/{job["artifact_id"]!.GetValue<Guid>()}"))).Data();

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Alba;
 using LoraPipeline.TestKit;
+using Wolverine;
+using Wolverine.Tracking;
 
 namespace LoraPipeline.Training.Tests;
 
@@ -47,6 +49,38 @@ public sealed class when_a_job_carries_extras(ClusterHost platform) : IClassFixt
     }
 
     [Fact]
+    public async Task a_validation_dataset_is_counted_by_the_estimate_reaches_the_cluster_and_cannot_be_deleted_while_used()
+    {
+        var user = await platform.CreateUserAsync();
+        // a training set without validation examples: any validation loss can only come from the validation dataset
+        var training = (await platform.UploadAndValidateAsync(user, string.Join('\n', Enumerable.Range(1, 20).Select(i =>
+            DatasetUploads.ChatLine($"Question {i}: where is my invoice?", $"Answer {i}: under Billing, then Invoices."))) + "\n"))["id"]!.GetValue<Guid>();
+        var validation = await platform.ReadyDatasetAsync(user, 10);
+        var gpu = new { type = "A100-80GB", count = 1 };
+
+        var estimate = await EstimateBody(user, new { dataset_id = training, validation_dataset_id = validation, preset_id = "fast", gpu_config = gpu }, 200);
+        Assert.Equal((10L, 10L), (estimate["validation"]!["examples"]!.GetValue<long>(), estimate["validation"]!["from_validation_dataset"]!.GetValue<long>()));
+        Assert.Contains(estimate["lines"]!.AsArray(), l => l!["id"]!.GetValue<string>() == "validation");
+        Assert.DoesNotContain(estimate["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("no validation examples"));
+        var same = await EstimateBody(user, new { dataset_id = training, validation_dataset_id = training, preset_id = "fast", gpu_config = gpu }, 400);
+        Assert.Contains("another dataset", same["details"]!["validation_dataset_id"]![0]!.GetValue<string>());
+
+        JsonNode created = null!;
+        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>
+            created = await Create(user, new { dataset_id = training, validation_dataset_id = validation, hyperparameters = new { epochs = 2, batch_size = 4 } }, 201)));
+        var id = created["id"]!.GetValue<Guid>();
+        await platform.Host.Scenario(s =>
+        {
+            s.As(user).Delete.Url($"/api/datasets/{validation}");
+            s.StatusCodeShouldBe(409); // the running job still reads it
+        });
+
+        var done = await platform.RunToEndAsync(user, id);
+        Assert.Equal("completed", done["job"]!["status"]!.GetValue<string>());
+        Assert.Contains(done["metrics"]!.AsArray(), m => m!["validation_loss"] is not null);
+    }
+
+    [Fact]
     public async Task the_estimate_says_whether_the_budget_lets_the_job_proceed()
     {
         var user = await platform.CreateUserAsync();
@@ -80,6 +114,16 @@ public sealed class when_a_job_carries_extras(ClusterHost platform) : IClassFixt
             s.StatusCodeShouldBe(status);
         });
         return status == 201 ? await result.Data() : await result.Json();
+    }
+
+    private async Task<JsonNode> EstimateBody(TestUser user, object body, int status)
+    {
+        var result = await platform.Host.Scenario(s =>
+        {
+            s.As(user).Post.Json(body).ToUrl("/api/jobs/estimate");
+            s.StatusCodeShouldBe(status);
+        });
+        return status == 200 ? await result.Data() : await result.Json();
     }
 
     private async Task<JsonNode> Estimate(TestUser user, Guid dataset) =>

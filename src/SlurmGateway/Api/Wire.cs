@@ -39,6 +39,9 @@ internal sealed record SubmitRequest
 
     /// <summary>Optional: the maximum sequence length the platform validated the dataset with.</summary>
     public int? MaxSeqLen { get; init; }
+
+    /// <summary>Optional: a signed link to the job's validation dataset; the trainer evaluates on all its examples.</summary>
+    public string? ValidationDatasetUrl { get; init; }
 }
 
 internal sealed record Hyperparameters

@@ -13,7 +13,8 @@ internal sealed class DatasetFetcher(IHttpClientFactory httpClients, IOptions<Ga
 
     public sealed record Fetched(long Bytes, string Sha256, int Examples);
 
-    public async Task<Fetched> FetchAsync(string url, string destination, CancellationToken cancellationToken)
+    /// <param name="what">How refusals name the file: "dataset" or "validation dataset".</param>
+    public async Task<Fetched> FetchAsync(string url, string destination, CancellationToken cancellationToken, string what = "dataset")
     {
         var max = options.Value.MaxDatasetBytes;
         using var response = await httpClients.CreateClient(HttpClientName).GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -22,15 +23,15 @@ internal sealed class DatasetFetcher(IHttpClientFactory httpClients, IOptions<Ga
             // 5xx/429 are worth a retry of the whole submit; anything else is the link's problem
             if ((int)response.StatusCode >= 500 || (int)response.StatusCode == 429)
             {
-                throw new HttpRequestException($"the dataset link answered {(int)response.StatusCode}");
+                throw new HttpRequestException($"the {what} link answered {(int)response.StatusCode}");
             }
 
-            throw new DatasetUnusableException($"the dataset link answered {(int)response.StatusCode}");
+            throw new DatasetUnusableException($"the {what} link answered {(int)response.StatusCode}");
         }
 
         if (response.Content.Headers.ContentLength is > 0 and var length && length > max)
         {
-            throw new DatasetUnusableException($"the dataset is {length} bytes, more than this cluster accepts ({max})");
+            throw new DatasetUnusableException($"the {what} is {length} bytes, more than this cluster accepts ({max})");
         }
 
         var partial = destination + ".part";
@@ -50,7 +51,7 @@ internal sealed class DatasetFetcher(IHttpClientFactory httpClients, IOptions<Ga
                 {
                     file.Close();
                     File.Delete(partial);
-                    throw new DatasetUnusableException($"the dataset is more than {max} bytes, more than this cluster accepts");
+                    throw new DatasetUnusableException($"the {what} is more than {max} bytes, more than this cluster accepts");
                 }
 
                 sha.AppendData(buffer, 0, read);
@@ -78,13 +79,13 @@ internal sealed class DatasetFetcher(IHttpClientFactory httpClients, IOptions<Ga
         if (response.Content.Headers.ContentLength is { } expected && expected != bytes)
         {
             File.Delete(partial);
-            throw new HttpRequestException($"the dataset download stopped after {bytes} of {expected} bytes");
+            throw new HttpRequestException($"the {what} download stopped after {bytes} of {expected} bytes");
         }
 
         if (examples == 0)
         {
             File.Delete(partial);
-            throw new DatasetUnusableException("the dataset has no examples");
+            throw new DatasetUnusableException($"the {what} has no examples");
         }
 
         File.Move(partial, destination, overwrite: true);

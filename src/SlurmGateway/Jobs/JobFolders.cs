@@ -16,6 +16,7 @@ internal sealed class JobFolders(IOptions<GatewayOptions> options)
     public const string SubmittingFile = "submitting";
     public const string JobFile = "job.json";
     public const string DatasetFile = "dataset.jsonl";
+    public const string ValidationDatasetFile = "validation.jsonl";
     public const string ScriptFile = "job.sbatch";
     public const string AdapterModel = "adapter_model.safetensors";
     public const string AdapterConfig = "adapter_config.json";

@@ -26,6 +26,7 @@ internal sealed class JobSubmitter(
             _ when request.JobId is null || request.JobId == Guid.Empty => "job_id is required",
             _ when !IsHttpUrl(request.DatasetUrl) => "dataset_url must be an absolute http(s) URL",
             _ when request.CallbackUrl is { Length: > 0 } && !IsHttpUrl(request.CallbackUrl) => "callback_url must be an absolute http(s) URL",
+            _ when request.ValidationDatasetUrl is not null && !IsHttpUrl(request.ValidationDatasetUrl) => "validation_dataset_url must be an absolute http(s) URL",
             _ when h is null => "hyperparameters are required",
             _ when h!.BaseModel is null || !o.Models.ContainsKey(h.BaseModel) =>
                 $"unsupported base_model; this cluster trains: {string.Join(", ", o.Models.Keys.Order(StringComparer.Ordinal))}",
@@ -72,6 +73,11 @@ internal sealed class JobSubmitter(
         try
         {
             var dataset = await datasets.FetchAsync(request.DatasetUrl!, folders.PathOf(jobId, JobFolders.DatasetFile), cancellationToken);
+            if (request.ValidationDatasetUrl is { } validationUrl)
+            {
+                await datasets.FetchAsync(validationUrl, folders.PathOf(jobId, JobFolders.ValidationDatasetFile), cancellationToken, "validation dataset");
+            }
+
             var h = request.Hyperparameters!;
             var gpus = request.GpuConfig!.NumGpus;
             var estimate = dataset.Examples * (double)h.NumEpochs / (o.ExamplesPerSecondPerGpu * gpus);
@@ -186,7 +192,7 @@ internal sealed class JobSubmitter(
             ["base_model_path"] = o.Models[h.BaseModel!],
             ["checkpoint_every"] = o.CheckpointEvery,
         };
-        // the trainer reads these from job.json (its defaults when absent: seed 42, no split, 512 tokens)
+        // the trainer reads these from job.json (its defaults when absent: seed 42, no split, 512 tokens, no validation dataset)
         if (request.Seed is { } seed)
         {
             job["seed"] = seed;
@@ -200,6 +206,11 @@ internal sealed class JobSubmitter(
         if (request.MaxSeqLen is { } maxSeqLen)
         {
             job["max_seq_len"] = maxSeqLen;
+        }
+
+        if (request.ValidationDatasetUrl is not null)
+        {
+            job["validation_dataset_path"] = JobFolders.ValidationDatasetFile; // relative to the job folder
         }
 
         File.WriteAllText(folders.PathOf(jobId, JobFolders.JobFile), job.ToJsonString(WireJson.Options));

@@ -25,6 +25,7 @@ internal static class TrainCommand
           --max-seq-len N         longer examples are truncated (and counted), default 512
           --seed N                default 42
           --validation-split X    hold out this share of the training examples (chosen by the seed) as validation, default 0
+          --validation-data FILE  a separate JSONL validation set: all its examples are validation examples
           --checkpoint-every N    also checkpoint every N steps (0: epoch ends only), default 50
           --keep-checkpoints K    default 3
           --chat-format NAME      llama3, chatml, llama2, mistral or raw (default: from tokenizer_config.json)
@@ -36,15 +37,15 @@ internal static class TrainCommand
 
     public const string JobUsage = """
         usage: lora-train job DIR [train options]
-          Trains from DIR/job.json (the platform's submit request) and DIR/dataset.jsonl, writing everything
-          into DIR. The base model is job.json's base_model_path, --base, or $LORA_TRAIN_MODELS/<base_model>.
+          Trains from DIR/job.json (the platform's submit request) and DIR/dataset.jsonl (and job.json's
+          validation_dataset_path, relative to DIR, when it names one), writing everything into DIR. The base model is job.json's base_model_path, --base, or $LORA_TRAIN_MODELS/<base_model>.
           Command-line options override job.json.
         """;
 
     private static readonly string[] Options =
     [
         "base", "data", "out", "epochs", "batch-size", "micro-batch-size", "learning-rate", "warmup-steps", "weight-decay",
-        "rank", "alpha", "dropout", "target-modules", "max-seq-len", "seed", "validation-split", "checkpoint-every", "keep-checkpoints",
+        "rank", "alpha", "dropout", "target-modules", "max-seq-len", "seed", "validation-split", "validation-data", "checkpoint-every", "keep-checkpoints",
         "chat-format", "dataset-format", "base-model-name", "device", "threads", "max-grad-norm",
     ];
 
@@ -77,6 +78,7 @@ internal static class TrainCommand
         {
             BaseModelPath = basePath,
             DataPath = a.Text("data") ?? job.Text("dataset_path") ?? Path.Combine(directory, "dataset.jsonl"),
+            ValidationDataPath = job.Text("validation_dataset_path") is { } validation ? Path.Combine(directory, validation) : null,
             OutputPath = a.Text("out") ?? directory,
             BaseModelName = baseName,
             JobId = job.Text("job_id"),
@@ -118,6 +120,7 @@ internal static class TrainCommand
     {
         BaseModelPath = a.Text("base") ?? o.BaseModelPath,
         DataPath = a.Text("data") ?? o.DataPath,
+        ValidationDataPath = a.Text("validation-data") ?? o.ValidationDataPath,
         OutputPath = a.Text("out") ?? o.OutputPath,
         BaseModelName = a.Text("base-model-name") ?? o.BaseModelName,
         DatasetFormat = a.Has("dataset-format") ? DatasetReader.ParseFormat(a.Text("dataset-format")) : o.DatasetFormat,

@@ -49,6 +49,7 @@ public static class RunOutputs
             ["base_model_path"] = Path.GetFullPath(o.BaseModelPath),
             ["architecture"] = config.Architecture,
             ["dataset_path"] = Path.GetFullPath(o.DataPath),
+            ["validation_dataset_path"] = o.ValidationDataPath is null ? null : Path.GetFullPath(o.ValidationDataPath),
             ["dataset_format"] = DatasetReader.Name(o.DatasetFormat),
             ["chat_format"] = ChatFormat.Name(format.Family),
             ["chat_format_source"] = format.Reason,

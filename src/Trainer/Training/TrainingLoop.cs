@@ -83,6 +83,11 @@ public sealed class TrainingLoop
         var format = ChatFormat.Detect(o.BaseModelPath, tokenizer, o.ChatFormat);
         var renderer = new ChatRenderer(tokenizer, format);
         var examples = ValidationSplitter.Apply(DatasetReader.Read(o.DataPath, o.DatasetFormat), o.ValidationSplit, o.Seed);
+        if (o.ValidationDataPath is { } validationPath)
+        {
+            examples = [.. examples, .. DatasetReader.Read(validationPath, o.DatasetFormat).Select(e => e with { IsValidation = true })];
+        }
+
         var data = PreparedData.Build(examples, renderer, o.MaxSeqLen);
         if (data.Train.Count == 0)
         {

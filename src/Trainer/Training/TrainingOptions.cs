@@ -14,6 +14,9 @@ public sealed record TrainingOptions
 
     public required string OutputPath { get; init; }
 
+    /// <summary>A separate validation dataset (the platform's validation file): every example in it is a validation example.</summary>
+    public string? ValidationDataPath { get; init; }
+
     /// <summary>What adapter_config.json names as base_model_name_or_path (job.json's base_model, else the folder).</summary>
     public string? BaseModelName { get; init; }
 

@@ -14,7 +14,7 @@ public sealed record DatasetFigures(
 /// <summary>What the estimate is asked for: the configuration parts that change time and cost.</summary>
 public sealed record EstimateInput(
     DatasetFigures Dataset, int BatchSize, int Epochs, GpuType Gpu, int GpuCount, string BaseModel = Presets.DefaultBaseModel,
-    decimal? ValidationSplit = null);
+    decimal? ValidationSplit = null, long ValidationFilePairs = 0);
 
 public sealed record CostBreakdown(decimal Compute, decimal Storage);
 
@@ -36,8 +36,8 @@ public sealed record EstimateThroughput(
     int CatalogueTokensPerSecPerGpu, decimal ReferenceModelBillions, decimal BaseModelBillions, decimal ModelFactor,
     int NumGpus, decimal GpuScaling, int TokensPerSec, string Rule);
 
-/// <summary>Where the validation examples come from: the dataset's own and those an automatic split moves.</summary>
-public sealed record EstimateValidation(long Examples, long FromDataset, long FromSplit, decimal? Split);
+/// <summary>Where the validation examples come from: the dataset's own, those an automatic split moves, and the validation dataset's.</summary>
+public sealed record EstimateValidation(long Examples, long FromDataset, long FromSplit, decimal? Split, long FromValidationDataset = 0);
 
 public sealed record CostEstimate(
     decimal EstimatedCost,
@@ -58,6 +58,7 @@ public sealed record CostEstimate(
 /// E03's formula, extended (issue 22), in decimal arithmetic:
 /// <code>
 /// training_pairs  = pairs - split_moved;  validation = dataset's validation pairs + split_moved (ValidationSplit)
+///                   + every example of the validation dataset (validation_dataset_id)
 /// steps_per_epoch = ceil(training_pairs / batch_size);  total_steps = steps_per_epoch * epochs
 /// tokens_per_step = trained_tokens / (all examples) * batch_size     (trained = sum(min(tokens, max_seq_len)))
 /// throughput      = catalogue_throughput_per_gpu * 7B / model_parameters * gpus   (catalogue figures are for a 7B model;
@@ -97,7 +98,7 @@ internal static class CostEstimator
         var trainedTokens = dataset.TrainedTokens > 0 ? Math.Min(dataset.TrainedTokens, totalTokens) : totalTokens;
         var moved = ValidationSplit.Moved(datasetPairs, input.ValidationSplit);
         var pairs = datasetPairs - moved;
-        var validationExamples = dataset.ValidationPairs + moved;
+        var validationExamples = dataset.ValidationPairs + moved + input.ValidationFilePairs;
 
         var stepsPerEpoch = StepsPerEpoch(pairs, batchSize);
         var totalSteps = stepsPerEpoch * epochs;
@@ -130,7 +131,7 @@ internal static class CostEstimator
             Lines: lines,
             Tokens: tokens,
             Throughput: throughput.Figures,
-            Validation: new EstimateValidation(validationExamples, dataset.ValidationPairs, moved, input.ValidationSplit),
+            Validation: new EstimateValidation(validationExamples, dataset.ValidationPairs, moved, input.ValidationSplit, input.ValidationFilePairs),
             Warnings: Warnings(input, exactSeconds, hourlyRate, validationExamples));
     }
 
@@ -175,7 +176,7 @@ internal static class CostEstimator
         if (validationExamples == 0)
         {
             warnings.Add("The dataset has no validation examples, so no validation loss will be measured. " +
-                         "Set an automatic validation split (e.g. 10%) or add examples with \"split\": \"validation\".");
+                         "Set an automatic validation split (e.g. 10%), choose a validation dataset, or add examples with \"split\": \"validation\".");
         }
 
         if (input.GpuCount > 1)

@@ -79,13 +79,13 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
     }
 }
 
-/// <summary>Datasets asks before deleting: a queued, initializing or running job uses its dataset.</summary>
+/// <summary>Datasets asks before deleting: a queued, initializing or running job uses its dataset and its validation dataset.</summary>
 internal sealed class ActiveJobsUseDatasets(IDocumentStore store) : IDatasetUsage
 {
     public async Task<bool> HasActiveJobsAsync(Guid userId, Guid datasetId, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
-        return await session.Query<TrainingJob>().Where(TrainingJob.IsUnfinished).AnyAsync(j => j.DatasetId == datasetId, ct);
+        return await session.Query<TrainingJob>().Where(TrainingJob.IsUnfinished).AnyAsync(j => j.DatasetId == datasetId || j.Extras.ValidationDatasetId == datasetId, ct);
     }
 }
 

@@ -46,11 +46,16 @@ public static class SubmitTrainingJobHandler
         }
 
         var dataset = await datasets.FindAsync(job.UserId, job.DatasetId, ct);
-        var result = dataset is null
+        var validation = job.Extras.ValidationDatasetId is { } validationId ? await datasets.FindAsync(job.UserId, validationId, ct) : null;
+        var missing = dataset is null ? "The job's dataset no longer exists."
+            : job.Extras.ValidationDatasetId is not null && validation is null ? "The job's validation dataset no longer exists."
+            : null;
+        var result = missing is not null
             ? null
             : await cluster.SubmitAsync(new ClusterSubmitRequest(
-                job.Id, links.Sign(dataset.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job),
-                job.Extras.Seed, job.Extras.ValidationSplit, dataset.MaxSequenceLength > 0 ? dataset.MaxSequenceLength : null), ct);
+                job.Id, links.Sign(dataset!.File, DatasetLinkLifetime).Url, job.Hyperparameters, job.GpuConfig, callbacks.For(job),
+                job.Extras.Seed, job.Extras.ValidationSplit, dataset.MaxSequenceLength > 0 ? dataset.MaxSequenceLength : null,
+                validation is null ? null : links.Sign(validation.File, DatasetLinkLifetime).Url), ct);
 
         // the cluster has answered: lock the stream and decide on its current state
         var stream = await session.Events.FetchForExclusiveWriting<TrainingJob>(command.JobId, ct);
@@ -71,7 +76,7 @@ public static class SubmitTrainingJobHandler
         job = stream.Aggregate!;
         if (result is null)
         {
-            stream.AppendOne(JobEndings.Failed(job, "The job's dataset no longer exists.", clock.GetUtcNow()));
+            stream.AppendOne(JobEndings.Failed(job, missing!, clock.GetUtcNow()));
             return;
         }
 

@@ -8,13 +8,15 @@ namespace LoraPipeline.Training.GpuCluster;
 /// <summary>
 /// The submit body. The optional fields (issue 22, left out when null) are the job's seed, its automatic validation
 /// split (a share of the training examples the cluster moves to validation, chosen with the seed) and the maximum
-/// sequence length the dataset was validated with (the estimate counts the tokens left after truncating there).
+/// sequence length the dataset was validated with (the estimate counts the tokens left after truncating there), and a
+/// signed link to the job's validation dataset (issue 17's <c>validation_file</c>: all its examples are validation examples).
 /// </summary>
 public sealed record ClusterSubmitRequest(
     Guid JobId, string DatasetUrl, Hyperparameters Hyperparameters, GpuConfig GpuConfig, string? CallbackUrl,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Seed = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? ValidationSplit = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MaxSeqLen = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MaxSeqLen = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ValidationDatasetUrl = null);
 
 public sealed record ClusterSubmitResponse(string ExternalJobId, string? Status);
 

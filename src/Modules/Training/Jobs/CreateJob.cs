@@ -129,7 +129,8 @@ public static class EstimateEndpoint
     {
         var userId = caller.UserId();
         var request = await JobRequestResolver.ResolveAsync(
-            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct, body.ValidationSplit);
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue.Value, training.Value, ct, body.ValidationSplit,
+            body.ValidationDatasetId);
         // Together's estimate answers whether the job may start: the same admission rule a create applies (the budget's hard limit)
         var refusal = await admission.RefuseAsync(userId, request.Estimate.EstimatedCost, ct);
         var left = await admission.BudgetLeftAsync(userId, ct);

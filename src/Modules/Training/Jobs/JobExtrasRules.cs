@@ -16,13 +16,8 @@ internal static class JobExtrasRules
     public const int MaxMetadataKeyLength = 64;
     public const int MaxMetadataValueLength = 512;
 
-    public static void Check(Guid? validationDatasetId, string? suffix, long? seed, IReadOnlyDictionary<string, string>? metadata, FieldErrors errors)
+    public static void Check(string? suffix, long? seed, IReadOnlyDictionary<string, string>? metadata, FieldErrors errors)
     {
-        if (validationDatasetId == Guid.Empty)
-        {
-            errors.Add("validation_dataset_id", "must be a dataset id");
-        }
-
         if (suffix is not null && (suffix.Length is 0 or > MaxSuffixLength || !suffix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
         {
             errors.Add("suffix", $"must be 1 to {MaxSuffixLength} characters of letters, digits, '-', '_' or '.'");
@@ -57,12 +52,12 @@ internal static class JobExtrasRules
         }
     }
 
-    /// <summary>The validation dataset, checked: 404 when it is not the caller's, 400 when it cannot be read yet.</summary>
-    public static async Task CheckValidationDatasetAsync(Guid userId, Guid? validationDatasetId, IDatasetCatalog datasets, CancellationToken ct)
+    /// <summary>The validation dataset, checked: null without one, 404 when it is not the caller's, 400 when it cannot be read yet.</summary>
+    public static async Task<DatasetForTraining?> FindValidationDatasetAsync(Guid userId, Guid? validationDatasetId, IDatasetCatalog datasets, CancellationToken ct)
     {
         if (validationDatasetId is not { } id)
         {
-            return;
+            return null;
         }
 
         var dataset = await datasets.FindAsync(userId, id, ct) ?? throw ApiProblems.NotFound("Validation dataset");
@@ -71,6 +66,8 @@ internal static class JobExtrasRules
             throw ApiProblems.BadRequest("Validation dataset not ready",
                 $"The validation dataset must be validated and not deleted (its status is '{dataset.Status}'{(dataset.Deleted ? ", deleted" : "")}).");
         }
+
+        return dataset;
     }
 
     public static JobExtras From(

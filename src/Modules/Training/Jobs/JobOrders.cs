@@ -27,15 +27,15 @@ internal static class JobOrders
         Guid userId, CreateJobRequest body, IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        JobExtrasRules.Check(body.ValidationDatasetId, body.Suffix, body.Seed, body.Metadata, errors);
+        JobExtrasRules.Check(body.Suffix, body.Seed, body.Metadata, errors);
         if (errors.Any)
         {
             throw ApiProblems.Validation(errors);
         }
 
         var request = await JobRequestResolver.ResolveAsync(
-            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue, training, ct, body.ValidationSplit);
-        await JobExtrasRules.CheckValidationDatasetAsync(userId, body.ValidationDatasetId, datasets, ct);
+            userId, body.DatasetId, body.PresetId, body.GpuConfig, body.Hyperparameters, datasets, catalogue, training, ct, body.ValidationSplit,
+            body.ValidationDatasetId);
         return new JobOrder(request, JobExtrasRules.From(body.ValidationDatasetId, body.Suffix, body.Seed, body.Metadata, body.ValidationSplit));
     }
 

@@ -10,9 +10,12 @@ namespace LoraPipeline.Training.Jobs;
 
 /// <summary>
 /// E03's estimate body. Hyperparameters left out come from the preset (custom when none); <c>validation_split</c> is
-/// the job's automatic split (see <see cref="ValidationSplit"/>), counted as validation examples.
+/// the job's automatic split (see <see cref="ValidationSplit"/>), counted as validation examples;
+/// <c>validation_dataset_id</c> is the job's validation set (all its examples count as validation examples).
 /// </summary>
-public sealed record EstimateRequest(Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? ValidationSplit = null);
+public sealed record EstimateRequest(
+    Guid? DatasetId, string? PresetId, GpuInput? GpuConfig, HyperparameterInput? Hyperparameters, decimal? ValidationSplit = null,
+    Guid? ValidationDatasetId = null);
 
 /// <summary>E03's create body. A client's own <c>estimated_cost</c> is accepted and ignored: we compute it.</summary>
 public sealed record CreateJobRequest(
@@ -37,7 +40,8 @@ internal static class JobRequestResolver
 {
     public static async Task<ResolvedJobRequest> ResolveAsync(
         Guid userId, Guid? datasetId, string? presetId, GpuInput? gpu, HyperparameterInput? hyperparameters,
-        IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct, decimal? validationSplit = null)
+        IDatasetCatalog datasets, GpuCatalogueOptions catalogue, TrainingOptions training, CancellationToken ct, decimal? validationSplit = null,
+        Guid? validationDatasetId = null)
     {
         var preset = presetId ?? Presets.Custom;
         var (resolved, gpuConfig, errors) = TrainingConfigurationRules.Resolve(preset, hyperparameters, gpu, catalogue, training.EffectiveBaseModels);
@@ -47,6 +51,14 @@ internal static class JobRequestResolver
         }
 
         CheckValidationSplit(validationSplit, errors);
+        if (validationDatasetId == Guid.Empty)
+        {
+            errors.Add("validation_dataset_id", "must be a dataset id");
+        }
+        else if (validationDatasetId is not null && validationDatasetId == datasetId)
+        {
+            errors.Add("validation_dataset_id", "must be another dataset than dataset_id (or use validation_split to hold out part of it)");
+        }
 
         if (errors.Any)
         {
@@ -64,12 +76,14 @@ internal static class JobRequestResolver
             throw ApiProblems.BadRequest("Dataset not ready for training", reason);
         }
 
+        var validationSet = await JobExtrasRules.FindValidationDatasetAsync(userId, validationDatasetId, datasets, ct);
         var gpuType = catalogue.Find(gpuConfig!.GpuType)!;
         var figures = new DatasetFigures(
             dataset.Name, (int)Math.Min(dataset.TotalTrainingPairs, int.MaxValue), dataset.TotalTokens, dataset.BillableTokens,
             dataset.TotalValidationPairs, dataset.MaxSequenceLength);
         var estimate = CostEstimator.Estimate(
-            new EstimateInput(figures, resolved!.BatchSize, resolved.NumEpochs, gpuType, gpuConfig.NumGpus, resolved.BaseModel, validationSplit));
+            new EstimateInput(figures, resolved!.BatchSize, resolved.NumEpochs, gpuType, gpuConfig.NumGpus, resolved.BaseModel, validationSplit,
+                validationSet is null ? 0 : validationSet.TotalTrainingPairs + validationSet.TotalValidationPairs));
         return new ResolvedJobRequest(dataset, preset, resolved, gpuConfig, gpuType, estimate);
     }
 
