@@ -107,6 +107,13 @@ public sealed class when_jobs_are_run_with_the_dotnet_sdk(ClusterHost platform) 
         Assert.Equal(400, badEpochs.Status);
         Assert.Contains("method.supervised.hyperparameters.n_epochs", badEpochs.Message);
 
+        // the native rule's refusal speaks OpenAI's parameter names, not the native API's
+        var sameValidation = await OpenAiSdk.FailsAsync(() => tuning.FineTuneAsync(
+            "TinyLlama/TinyLlama-1.1B-Chat-v1.0", file.Id, false, new FineTuningOptions { ValidationFile = file.Id }));
+        Assert.Equal(400, sameValidation.Status);
+        Assert.Contains("validation_file must be another dataset than the training dataset", sameValidation.Message);
+        Assert.DoesNotContain("validation_dataset_id", sameValidation.Message);
+
         var badModel = await OpenAiSdk.FailsAsync(() => tuning.FineTuneAsync("gpt-4o-mini", file.Id, false));
         Assert.Equal(400, badModel.Status);
 

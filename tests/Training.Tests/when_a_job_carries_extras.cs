@@ -63,7 +63,7 @@ public sealed class when_a_job_carries_extras(ClusterHost platform) : IClassFixt
         Assert.Contains(estimate["lines"]!.AsArray(), l => l!["id"]!.GetValue<string>() == "validation");
         Assert.DoesNotContain(estimate["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("no validation examples"));
         var same = await EstimateBody(user, new { dataset_id = training, validation_dataset_id = training, preset_id = "fast", gpu_config = gpu }, 400);
-        Assert.Contains("another dataset", same["details"]!["validation_dataset_id"]![0]!.GetValue<string>());
+        Assert.Contains("another dataset than the training dataset", same["details"]!["validation_dataset_id"]![0]!.GetValue<string>());
 
         JsonNode created = null!;
         await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(60)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>

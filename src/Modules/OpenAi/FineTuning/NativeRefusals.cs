@@ -28,7 +28,11 @@ internal static class NativeRefusals
             _ when problem.Error == "Dataset not ready for training" => "file_not_ready",
             _ => null,
         };
-        var message = problem.Status == 404 && param is not null ? $"No such file for {param}: {problem.Message}" : problem.Message;
+        var message = problem.Status == 404 && param is not null ? $"No such file for {param}: {problem.Message}"
+            : problem.Details is IReadOnlyDictionary<string, string[]> { Count: > 0 } named
+                // the native summary names native fields ("validation_dataset_id ..."): say it with the caller's names
+                ? string.Join("; ", named.Select(f => $"{ParamOf(f.Key, hyperparameters)} {string.Join(", ", f.Value)}"))
+                : problem.Message;
         // a spent budget will not change by asking again: a 400, which the SDKs do not retry
         return new OpenAiException(problem.Status == 402 ? 400 : problem.Status, message, param, code);
     }

@@ -57,7 +57,7 @@ internal static class JobRequestResolver
         }
         else if (validationDatasetId is not null && validationDatasetId == datasetId)
         {
-            errors.Add("validation_dataset_id", "must be another dataset than dataset_id (or use validation_split to hold out part of it)");
+            errors.Add("validation_dataset_id", "must be another dataset than the training dataset (or hold out part of the training dataset with validation_split)");
         }
 
         if (errors.Any)
