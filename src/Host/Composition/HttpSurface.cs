@@ -22,6 +22,7 @@ internal static class HttpSurface
         {
             o.AddDocumentTransformer<OpenApiDocumentInfo>();
             o.AddOperationTransformer<OpenApiOperationCleanup>();
+            o.AddSchemaTransformer<OpenApiNumbersAreNumbers>();
         });
 
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);

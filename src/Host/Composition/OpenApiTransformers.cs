@@ -46,3 +46,24 @@ internal sealed class OpenApiOperationCleanup : IOpenApiOperationTransformer
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Numbers are numbers. The API's JSON options (JsonSerializerDefaults.Web) also read a number sent as a string,
+/// so the generator describes every number as "integer | string" with a digits pattern, and clients generated from
+/// the document (the dashboard's types) would have to treat every figure the API sends as possibly a string. The API
+/// always writes numbers as JSON numbers; the document says so. (The lenient reading stays: only the document changes.)
+/// </summary>
+internal sealed class OpenApiNumbersAreNumbers : IOpenApiSchemaTransformer
+{
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (schema.Type is { } type && type.HasFlag(JsonSchemaType.String)
+            && (type.HasFlag(JsonSchemaType.Integer) || type.HasFlag(JsonSchemaType.Number)))
+        {
+            schema.Type = type & ~JsonSchemaType.String;
+            schema.Pattern = null;
+        }
+
+        return Task.CompletedTask;
+    }
+}
