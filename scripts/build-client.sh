@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the dashboard (src/Host/ClientApp) into src/Host/wwwroot, which the Host serves.
 #  - npm ci when node_modules is missing or package.json / package-lock.json changed since it ran;
+#  - checks that src/lib/schema.d.ts is what openapi-typescript generates from openapi/v1.json, the snapshot of the
+#    Host's OpenAPI document (a Host test keeps the snapshot current), so the type check below checks the
+#    dashboard against the server's contract;
 #  - vite build (after a type check) only when the sources changed since the last build, or
 #    when wwwroot has no index.html; LORA_CLIENT_FORCE=1 builds anyway.
 # Needs Node.js 20.19+ (or 22.12+) with npm and the npm registry (or a mirror) reachable.
@@ -38,9 +41,17 @@ if [ ! -d node_modules ] || [ "$(cat "$stamps/deps.hash" 2>/dev/null)" != "$deps
   echo "$deps_hash" > "$stamps/deps.hash"
 fi
 
+# the API types must be generated from the committed snapshot of the server's document, not edited or stale
+generated="$(mktemp "${TMPDIR:-/tmp}/schema.XXXXXX.d.ts")"
+trap 'rm -f "$generated"' EXIT
+node_modules/.bin/openapi-typescript openapi/v1.json -o "$generated" --silent >/dev/null \
+  || fail "openapi-typescript could not read openapi/v1.json"
+cmp -s "$generated" src/lib/schema.d.ts \
+  || fail "src/lib/schema.d.ts is not what openapi/v1.json generates: run 'npm run gen:api' in src/Host/ClientApp (or scripts/openapi-snapshot.sh after a server change) and commit both"
+
 # everything the build reads besides node_modules
 source_hash="$( { printf '%s\0' package.json package-lock.json index.html tsconfig.json vite.config.ts;
-                  find src public -type f -print0 2>/dev/null; } | hash_files )"
+                  find src public openapi -type f -print0 2>/dev/null; } | hash_files )"
 if [ "${LORA_CLIENT_FORCE:-0}" != "1" ] && [ -f "$out/index.html" ] \
    && [ "$(cat "$stamps/build.hash" 2>/dev/null)" = "$source_hash" ]; then
   say "up to date (sources unchanged since the last build)"
