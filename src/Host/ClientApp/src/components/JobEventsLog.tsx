@@ -4,7 +4,8 @@ import { formatTime } from '../lib/format';
 import type { JobEvent, JobLogLine, TrainingJob } from '../lib/types';
 import { Card, EmptyState, ProblemAlert, Skeleton } from './ui';
 
-const levelNames: Record<JobLogLine['level'], string> = { info: 'Info', warn: 'Warning', error: 'Error' };
+// the server writes one of these three levels (the document has `level` as a string)
+const levelNames: Partial<Record<string, string>> = { info: 'Info', warn: 'Warning', error: 'Error' };
 
 interface LogEntry extends JobLogLine {
   key: string;

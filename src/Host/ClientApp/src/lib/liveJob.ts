@@ -32,6 +32,7 @@ function applyUpdate(client: QueryClient, id: string, update: JobUpdate) {
     return {
       job: update.job,
       revision: update.revision,
+      as_of: null, // a live picture is the job as it is now
       metrics: mergeMetrics(prev?.metrics ?? [], update.new_metrics ?? []),
       cost_records: prev?.cost_records ?? [],
     };

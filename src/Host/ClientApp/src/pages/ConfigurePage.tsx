@@ -32,8 +32,9 @@ function warmupPosition(value: number, [min, max]: Range): number {
   return max > min ? Math.round(Math.sqrt((value - min) / (max - min)) * WARMUP_POSITIONS) : 0;
 }
 
-function range(ranges: Record<string, Range> | undefined, name: string, fallback: Range): Range {
-  return ranges?.[name] ?? fallback;
+function range(ranges: Partial<Record<string, number[]>> | undefined, name: string, fallback: Range): Range {
+  const r = ranges?.[name];
+  return r && r.length === 2 ? [r[0], r[1]] : fallback;
 }
 
 export function ConfigurePage() {
