@@ -67,3 +67,68 @@ internal sealed class OpenApiNumbersAreNumbers : IOpenApiSchemaTransformer
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Answers are complete. The API writes every property of what it sends, nulls included (ApiJson:
+/// JsonIgnoreCondition.Never), but the generator marks as required only what a body must carry when it is read, so
+/// clients generated from the document would treat most answer fields as possibly absent. Every schema that no
+/// request carries (reached from no request body or parameter) is only ever written: all its properties are required.
+/// Schemas that requests also carry keep the generator's list, which is right for the request.
+/// </summary>
+internal sealed class OpenApiAnswersAreComplete : IOpenApiDocumentTransformer
+{
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (document.Components?.Schemas is not { } schemas)
+        {
+            return Task.CompletedTask;
+        }
+
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var operation in document.Paths.Values.SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>()))
+        {
+            foreach (var media in operation.RequestBody?.Content?.Values ?? [])
+            {
+                Reach(media.Schema, schemas, read);
+            }
+
+            foreach (var parameter in operation.Parameters ?? [])
+            {
+                Reach(parameter.Schema, schemas, read);
+            }
+        }
+
+        foreach (var (name, schema) in schemas)
+        {
+            if (!read.Contains(name) && schema is OpenApiSchema { Properties.Count: > 0 } written)
+            {
+                written.Required = new SortedSet<string>(written.Properties.Keys, StringComparer.Ordinal);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void Reach(IOpenApiSchema? schema, IDictionary<string, IOpenApiSchema> schemas, HashSet<string> read)
+    {
+        switch (schema)
+        {
+            case OpenApiSchemaReference reference:
+                if (reference.Reference.Id is { } id && read.Add(id) && schemas.TryGetValue(id, out var target))
+                {
+                    Reach(target, schemas, read);
+                }
+
+                break;
+            case OpenApiSchema inline:
+                foreach (var part in (inline.Properties?.Values ?? []).Concat(inline.AllOf ?? []).Concat(inline.AnyOf ?? []).Concat(inline.OneOf ?? []))
+                {
+                    Reach(part, schemas, read);
+                }
+
+                Reach(inline.Items, schemas, read);
+                Reach(inline.AdditionalProperties, schemas, read);
+                break;
+        }
+    }
+}

@@ -1116,111 +1116,111 @@ export interface components {
         };
         ApiResponseOfArchiveLink: {
             data: null | components["schemas"]["ArchiveLink"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfBudgetUsage: {
             data: null | components["schemas"]["BudgetUsage"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfCheckpointLinks: {
             data: null | components["schemas"]["CheckpointLinks"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfCostEstimate: {
             data: null | components["schemas"]["CostEstimate"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfCostReport: {
             data: null | components["schemas"]["CostReport"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDatasetErrors: {
             data: null | components["schemas"]["DatasetErrors"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDatasetList: {
             data: null | components["schemas"]["DatasetList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDatasetView: {
             data: null | components["schemas"]["DatasetView"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDeliveryList: {
             data: null | components["schemas"]["DeliveryList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDeliveryView: {
             data: null | components["schemas"]["DeliveryView"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfDownloadLinks: {
             data: null | components["schemas"]["DownloadLinks"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfGpuList: {
             data: null | components["schemas"]["GpuList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfIReadOnlyListOfWebhookView: {
             data: null | components["schemas"]["WebhookView"][];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfJobCheckpoints: {
             data: null | components["schemas"]["JobCheckpoints"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfJobDetails: {
             data: null | components["schemas"]["JobDetails"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfJobHistory: {
             data: null | components["schemas"]["JobHistory"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfJobList: {
             data: null | components["schemas"]["JobList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfJobView: {
             data: null | components["schemas"]["JobView"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfMeResponse: {
             data: null | components["schemas"]["MeResponse"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfModelList: {
             data: null | components["schemas"]["ModelList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfModelView: {
             data: null | components["schemas"]["ModelView"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfNotification: {
             data: null | components["schemas"]["Notification"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfNotificationList: {
             data: null | components["schemas"]["NotificationList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfPresetList: {
             data: null | components["schemas"]["PresetList"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfReadAllResult: {
             data: null | components["schemas"]["ReadAllResult"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfWebhookView: {
             data: null | components["schemas"]["WebhookView"];
-            success?: boolean;
+            success: boolean;
         };
         ApiResponseOfWebhookWithSecret: {
             data: null | components["schemas"]["WebhookWithSecret"];
-            success?: boolean;
+            success: boolean;
         };
         ArchiveLink: {
             /** Format: date-time */
@@ -1237,7 +1237,7 @@ export interface components {
         };
         ArtifactFile: {
             description: null | string;
-            flagged?: boolean;
+            flagged: boolean;
             flagged_reason: null | string;
             name: string;
             sha256: string;
@@ -1317,9 +1317,9 @@ export interface components {
             storage: number;
         };
         CostEstimate: {
-            allowed_to_proceed?: null | boolean;
+            allowed_to_proceed: null | boolean;
             /** Format: double */
-            budget_remaining?: null | number;
+            budget_remaining: null | number;
             cost_breakdown: components["schemas"]["CostBreakdown"];
             /** Format: double */
             estimated_cost: number;
@@ -1327,13 +1327,13 @@ export interface components {
             estimated_duration_hours: number;
             /** Format: double */
             hourly_rate: number;
-            lines?: null | components["schemas"]["EstimateLine"][];
-            reason?: null | string;
-            throughput?: null | components["schemas"]["EstimateThroughput"];
-            tokens?: null | components["schemas"]["EstimateTokens"];
+            lines: null | components["schemas"]["EstimateLine"][];
+            reason: null | string;
+            throughput: null | components["schemas"]["EstimateThroughput"];
+            tokens: null | components["schemas"]["EstimateTokens"];
             training_details: components["schemas"]["TrainingDetails"];
-            validation?: null | components["schemas"]["EstimateValidation"];
-            warnings?: null | string[];
+            validation: null | components["schemas"]["EstimateValidation"];
+            warnings: null | string[];
         };
         CostPeriod: {
             /** Format: date */
@@ -1344,20 +1344,20 @@ export interface components {
         };
         CostRecord: {
             /** Format: double */
-            amount?: number;
+            amount: number;
             /** Format: uuid */
-            artifact_id?: null | string;
+            artifact_id: null | string;
             /** Format: date */
-            billing_period?: string;
-            cost_type?: string;
-            details?: Record<string, never>;
+            billing_period: string;
+            cost_type: string;
+            details: Record<string, never>;
             /** Format: uuid */
-            id?: string;
+            id: string;
             /** Format: uuid */
-            job_id?: null | string;
-            name?: null | string;
+            job_id: null | string;
+            name: null | string;
             /** Format: date-time */
-            recorded_at?: string;
+            recorded_at: string;
         };
         CostReport: {
             chart_data: components["schemas"]["DailyAmount"][];
@@ -1674,15 +1674,15 @@ export interface components {
             gpus: components["schemas"]["GpuType"][];
         };
         GpuType: {
-            description?: string;
-            id?: string;
+            description: string;
+            id: string;
             /** Format: int32 */
-            memory_gb?: number;
-            name?: string;
+            memory_gb: number;
+            name: string;
             /** Format: double */
-            price_per_gpu_hour?: number;
+            price_per_gpu_hour: number;
             /** Format: int32 */
-            throughput_tokens_per_second?: number;
+            throughput_tokens_per_second: number;
         };
         HistogramBin: {
             /** Format: int64 */
@@ -1825,26 +1825,26 @@ export interface components {
         };
         JobMetricPoint: {
             /** Format: int32 */
-            epoch?: number;
+            epoch: number;
             /** Format: double */
-            gpu_utilization?: null | number;
+            gpu_utilization: null | number;
             /** Format: double */
-            gradient_norm?: null | number;
-            id?: string;
+            gradient_norm: null | number;
+            id: string;
             /** Format: uuid */
-            job_id?: string;
+            job_id: string;
             /** Format: double */
-            learning_rate?: number;
+            learning_rate: number;
             /** Format: int32 */
-            step?: number;
+            step: number;
             /** Format: double */
-            throughput?: null | number;
+            throughput: null | number;
             /** Format: date-time */
-            timestamp?: string;
+            timestamp: string;
             /** Format: double */
-            training_loss?: number;
+            training_loss: number;
             /** Format: double */
-            validation_loss?: null | number;
+            validation_loss: null | number;
         };
         /** @enum {unknown} */
         JobStatus: "queued" | "initializing" | "running" | "completed" | "failed" | "cancelled" | "paused" | "recovering";
@@ -1904,9 +1904,9 @@ export interface components {
             hyperparameters: components["schemas"]["Hyperparameters"];
             /** Format: uuid */
             id: string;
-            is_active?: boolean;
-            is_terminal?: boolean;
-            metadata?: null | {
+            is_active: boolean;
+            is_terminal: boolean;
+            metadata: null | {
                 [key: string]: string;
             };
             preset_id: string;
@@ -1919,12 +1919,12 @@ export interface components {
             /** Format: int32 */
             retry_count: number;
             /** Format: int64 */
-            seed?: null | number;
+            seed: null | number;
             /** Format: date-time */
             started_at: null | string;
             status: components["schemas"]["JobStatus"];
-            suffix?: null | string;
-            timing?: null | components["schemas"]["JobTimingView"];
+            suffix: null | string;
+            timing: null | components["schemas"]["JobTimingView"];
             /** Format: int32 */
             total_epochs: number;
             /** Format: int32 */
@@ -1932,9 +1932,9 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** Format: uuid */
-            validation_dataset_id?: null | string;
+            validation_dataset_id: null | string;
             /** Format: double */
-            validation_split?: null | number;
+            validation_split: null | number;
         };
         JsonElement: unknown;
         MeResponse: {
@@ -1982,7 +1982,7 @@ export interface components {
         ModelView: {
             adapter: null | components["schemas"]["AdapterDescription"];
             artifacts: components["schemas"]["ArtifactFile"][];
-            checkpoints_url?: null | string;
+            checkpoints_url: null | string;
             /** Format: int32 */
             collection_attempts: number;
             collection_error: null | string;
@@ -2014,17 +2014,17 @@ export interface components {
             version: string;
         };
         Notification: {
-            action_url?: null | string;
+            action_url: null | string;
             /** Format: date-time */
-            created_at?: string;
+            created_at: string;
             /** Format: uuid */
-            id?: string;
-            message?: string;
-            metadata?: Record<string, never>;
-            priority?: string;
-            read?: boolean;
-            title?: string;
-            type?: string;
+            id: string;
+            message: string;
+            metadata: Record<string, never>;
+            priority: string;
+            read: boolean;
+            title: string;
+            type: string;
         };
         NotificationList: {
             notifications: components["schemas"]["Notification"][];
@@ -2054,21 +2054,21 @@ export interface components {
             name: string;
         };
         PresetList: {
-            base_model_sizes?: null | {
+            base_model_sizes: null | {
                 [key: string]: number;
             };
             base_models: string[];
             presets: components["schemas"]["Preset"][];
             ranges: components["schemas"]["HyperparameterRanges"];
-            unset_defaults?: null | components["schemas"]["OptionalDefaults"];
+            unset_defaults: null | components["schemas"]["OptionalDefaults"];
         };
         ProblemDetails: {
-            detail?: null | string;
-            instance?: null | string;
+            detail: null | string;
+            instance: null | string;
             /** Format: int32 */
-            status?: null | number;
-            title?: null | string;
-            type?: null | string;
+            status: null | number;
+            title: null | string;
+            type: null | string;
         };
         QualityMetrics: {
             convergence_quality: components["schemas"]["ConvergenceQuality"];
@@ -2154,7 +2154,7 @@ export interface components {
             total_bytes: number;
         };
         ValidationReport: {
-            assistant_tokens_histogram?: null | components["schemas"]["HistogramBin"][];
+            assistant_tokens_histogram: null | components["schemas"]["HistogramBin"][];
             assistant_tokens_per_example: components["schemas"]["ValueDistribution"];
             /** Format: int64 */
             billable_tokens: number;
@@ -2168,9 +2168,9 @@ export interface components {
             examples_over_max_length: number;
             /** Format: int32 */
             max_sequence_length: number;
-            messages_histogram?: null | components["schemas"]["HistogramBin"][];
+            messages_histogram: null | components["schemas"]["HistogramBin"][];
             messages_per_example: components["schemas"]["ValueDistribution"];
-            tokens_histogram?: null | components["schemas"]["HistogramBin"][];
+            tokens_histogram: null | components["schemas"]["HistogramBin"][];
             tokens_per_example: components["schemas"]["ValueDistribution"];
         };
         ValueDistribution: {

@@ -7,11 +7,11 @@ import type { components } from './schema';
 type Schemas = components['schemas'];
 
 /**
- * The document marks a property optional when the server's class gives it a default (a settable property, a
- * parameter with a default value), but the API writes every property of what it sends, nulls included.
+ * The API writes every property of what it sends, nulls included, and the document says so for every schema that
+ * only answers. Schemas that a request also carries (hyperparameters and GPU configuration, in the model collection
+ * report) keep as optional what a request may leave out; in an answer they are always there.
  */
 type Sent<T> = Required<T>;
-type SentWith<T, K extends keyof T> = T & Required<Pick<T, K>>;
 
 export type Pagination = Schemas['Pagination'];
 export type Me = Schemas['MeResponse'];
@@ -31,7 +31,7 @@ export type Preset = Omit<Schemas['Preset'], 'hyperparameters'> & { hyperparamet
 export type PresetCatalogue = Omit<Schemas['PresetList'], 'presets'> & { presets: Preset[] };
 /** A hyperparameter's [min, max]: the document has each range as an array of numbers (a C# array), always two. */
 export type Range = [number, number];
-export type GpuType = Sent<Schemas['GpuType']>;
+export type GpuType = Schemas['GpuType'];
 export type CostEstimate = Schemas['CostEstimate'];
 export type EstimateLine = Schemas['EstimateLine'];
 
@@ -39,15 +39,15 @@ export type JobStatus = Schemas['JobStatus'];
 export type GpuConfig = Sent<Schemas['GpuConfig']>;
 export type CurrentMetrics = Schemas['CurrentMetrics'];
 export type JobDataset = Schemas['JobDataset'];
-export type TrainingJob = Omit<SentWith<Schemas['JobView'], 'is_active' | 'is_terminal'>, 'hyperparameters' | 'gpu_config'> & {
+export type TrainingJob = Omit<Schemas['JobView'], 'hyperparameters' | 'gpu_config'> & {
   hyperparameters: Hyperparameters;
   gpu_config: GpuConfig;
 };
 export type JobTiming = Schemas['JobTimingView'];
 export type AttemptUsage = Schemas['AttemptUsage'];
 export type JobCheckpoint = Schemas['JobCheckpoint'];
-/** A metric point as the job's answers and its stream send it (the stored document, hence its settable properties). */
-export type MetricPoint = Sent<Schemas['JobMetricPoint']>;
+/** A metric point as the job's answers and its stream send it. */
+export type MetricPoint = Schemas['JobMetricPoint'];
 
 /**
  * The document has `cost_records` as a list of untyped objects: the Training module passes on the Billing module's
@@ -84,7 +84,7 @@ export type ArchiveLink = Schemas['ArchiveLink'];
  * The document has `details` as an object of unknown keys (a dictionary of objects on the server); these are the
  * keys the cost lines write.
  */
-export type CostRecord = Omit<Sent<Schemas['CostRecord']>, 'details'> & {
+export type CostRecord = Omit<Schemas['CostRecord'], 'details'> & {
   details: { gpu_type?: string; gpu_count?: number; hourly_rate?: number; duration_hours?: number; stored_bytes?: number; one_off?: boolean } | null;
 };
 export type CostReport = Omit<Schemas['CostReport'], 'records'> & { records: CostRecord[] };
@@ -92,5 +92,5 @@ export type BudgetStatus = Schemas['BudgetStatus'];
 export type Budget = Schemas['BudgetUsage'];
 
 /** The document has `metadata` as an object of unknown keys (a dictionary of objects on the server). */
-export type Notification = Omit<Sent<Schemas['Notification']>, 'metadata'> & { metadata: Record<string, unknown> | null };
+export type Notification = Omit<Schemas['Notification'], 'metadata'> & { metadata: Record<string, unknown> | null };
 export type NotificationList = Omit<Schemas['NotificationList'], 'notifications'> & { notifications: Notification[] };
