@@ -23,7 +23,7 @@ internal static class HttpSurface
             o.AddDocumentTransformer<OpenApiDocumentInfo>();
             o.AddOperationTransformer<OpenApiOperationCleanup>();
             o.AddSchemaTransformer<OpenApiNumbersAreNumbers>();
-            o.AddDocumentTransformer<OpenApiAnswersAreComplete>();
+            o.AddDocumentTransformer<OpenApiRequiredAsSent>();
         });
 
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);

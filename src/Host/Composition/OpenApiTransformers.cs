@@ -69,13 +69,17 @@ internal sealed class OpenApiNumbersAreNumbers : IOpenApiSchemaTransformer
 }
 
 /// <summary>
-/// Answers are complete. The API writes every property of what it sends, nulls included (ApiJson:
-/// JsonIgnoreCondition.Never), but the generator marks as required only what a body must carry when it is read, so
-/// clients generated from the document would treat most answer fields as possibly absent. Every schema that no
-/// request carries (reached from no request body or parameter) is only ever written: all its properties are required.
-/// Schemas that requests also carry keep the generator's list, which is right for the request.
+/// "Required" as the API really reads and writes. The generator marks as required each constructor parameter without
+/// a default, which is wrong both ways:
+/// <list type="bullet">
+/// <item>answers are complete: the API writes every property it sends, nulls included (ApiJson:
+/// JsonIgnoreCondition.Never), so in every schema that no request carries (reached from no request body or
+/// parameter) all properties are required;</item>
+/// <item>in what requests carry, a nullable property may be left out: System.Text.Json reads a missing one as null,
+/// so sending null and sending nothing are the same, and such a property is not required.</item>
+/// </list>
 /// </summary>
-internal sealed class OpenApiAnswersAreComplete : IOpenApiDocumentTransformer
+internal sealed class OpenApiRequiredAsSent : IOpenApiDocumentTransformer
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
@@ -100,14 +104,28 @@ internal sealed class OpenApiAnswersAreComplete : IOpenApiDocumentTransformer
 
         foreach (var (name, schema) in schemas)
         {
-            if (!read.Contains(name) && schema is OpenApiSchema { Properties.Count: > 0 } written)
+            if (schema is not OpenApiSchema { Properties.Count: > 0 } described)
             {
-                written.Required = new SortedSet<string>(written.Properties.Keys, StringComparer.Ordinal);
+                continue;
             }
+
+            described.Required = read.Contains(name)
+                ? new SortedSet<string>(
+                    (described.Required ?? Enumerable.Empty<string>()).Where(p => !IsNullable(described.Properties[p])),
+                    StringComparer.Ordinal)
+                : new SortedSet<string>(described.Properties.Keys, StringComparer.Ordinal);
         }
 
         return Task.CompletedTask;
     }
+
+    private static bool IsNullable(IOpenApiSchema? schema) => schema switch
+    {
+        null => false,
+        { Type: { } type } when type.HasFlag(JsonSchemaType.Null) => true,
+        // a nullable reference to a component is written as oneOf: [null, $ref]
+        _ => (schema.OneOf ?? []).Concat(schema.AnyOf ?? []).Any(IsNullable),
+    };
 
     private static void Reach(IOpenApiSchema? schema, IDictionary<string, IOpenApiSchema> schemas, HashSet<string> read)
     {

@@ -1233,7 +1233,7 @@ export interface components {
         };
         ArchiveModel: {
             /** @default false */
-            include_flagged: boolean;
+            include_flagged?: boolean;
         };
         ArtifactFile: {
             description: null | string;
@@ -1396,15 +1396,15 @@ export interface components {
         };
         CreateJobRequest: {
             /** Format: uuid */
-            dataset_id: null | string;
+            dataset_id?: null | string;
             /** Format: double */
-            estimated_cost: null | number;
-            gpu_config: null | components["schemas"]["GpuInput"];
-            hyperparameters: null | components["schemas"]["HyperparameterInput"];
+            estimated_cost?: null | number;
+            gpu_config?: null | components["schemas"]["GpuInput"];
+            hyperparameters?: null | components["schemas"]["HyperparameterInput"];
             metadata?: null | {
                 [key: string]: string;
             };
-            preset_id: null | string;
+            preset_id?: null | string;
             /** Format: int64 */
             seed?: null | number;
             suffix?: null | string;
@@ -1414,9 +1414,9 @@ export interface components {
             validation_split?: null | number;
         };
         CreateWebhook: {
-            description: null | string;
-            events: null | string[];
-            url: null | string;
+            description?: null | string;
+            events?: null | string[];
+            url?: null | string;
         };
         CurrentMetrics: {
             /** Format: double */
@@ -1590,9 +1590,9 @@ export interface components {
             model_id: string;
         };
         DownloadModel: {
-            files: null | string[];
+            files?: null | string[];
             /** @default false */
-            include_flagged: boolean;
+            include_flagged?: boolean;
         };
         EstimateLine: {
             /** Format: double */
@@ -1604,10 +1604,10 @@ export interface components {
         };
         EstimateRequest: {
             /** Format: uuid */
-            dataset_id: null | string;
-            gpu_config: null | components["schemas"]["GpuInput"];
-            hyperparameters: null | components["schemas"]["HyperparameterInput"];
-            preset_id: null | string;
+            dataset_id?: null | string;
+            gpu_config?: null | components["schemas"]["GpuInput"];
+            hyperparameters?: null | components["schemas"]["HyperparameterInput"];
+            preset_id?: null | string;
             /** Format: double */
             validation_split?: null | number;
         };
@@ -1954,21 +1954,21 @@ export interface components {
             /** Format: int32 */
             epoch: number;
             /** Format: double */
-            gpu_utilization: null | number;
+            gpu_utilization?: null | number;
             /** Format: double */
-            gradient_norm: null | number;
+            gradient_norm?: null | number;
             /** Format: double */
             learning_rate: number;
             /** Format: int32 */
             step: number;
             /** Format: double */
-            throughput: null | number;
+            throughput?: null | number;
             /** Format: date-time */
             timestamp: string;
             /** Format: double */
             training_loss: number;
             /** Format: double */
-            validation_loss: null | number;
+            validation_loss?: null | number;
         };
         ModelConfiguration: {
             gpu_config: components["schemas"]["GpuConfig"];
@@ -2092,15 +2092,15 @@ export interface components {
             unread_count: number;
         };
         RevalidateDataset: {
-            format: null | string;
+            format?: null | string;
             /** Format: int32 */
-            max_sequence_length: null | number;
+            max_sequence_length?: null | number;
         };
         SetBudget: {
             /** @default false */
-            hard_limit: boolean;
+            hard_limit?: boolean;
             /** Format: double */
-            monthly_limit: null | number;
+            monthly_limit?: null | number;
         };
         /** Format: binary */
         Stream: string;
@@ -2129,14 +2129,14 @@ export interface components {
             training_duration_hours: number;
         };
         UpdateModel: {
-            description: null | string;
-            name: null | string;
+            description?: null | string;
+            name?: null | string;
         };
         UpdateWebhook: {
-            description: null | string;
-            enabled: null | boolean;
-            events: null | string[];
-            url: null | string;
+            description?: null | string;
+            enabled?: null | boolean;
+            events?: null | string[];
+            url?: null | string;
         };
         ValidationIssue: {
             code: string;
