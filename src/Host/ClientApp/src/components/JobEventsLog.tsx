@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatTime } from '../lib/format';
 import type { JobEvent, JobLogLine, TrainingJob } from '../lib/types';
 import { Card, EmptyState, ProblemAlert, Skeleton } from './ui';
@@ -21,7 +21,7 @@ export function JobEventsLog({ job }: { job: TrainingJob }) {
     // read again at each change of status (the end above all) and checkpoint, and every few seconds while it runs
     queryKey: ['job-events', job.id, 'log', job.status, job.checkpoint_count, job.artifact_id],
     placeholderData: (previous) => previous,
-    queryFn: ({ signal }) => api.get<{ job_id: string; events: JobEvent[] }>(`/api/jobs/${job.id}/events`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs/{id}/events', { params: { path: { id: job.id } }, signal })) as Promise<{ job_id: string; events: JobEvent[] }>,
     refetchInterval: job.is_active ? 3000 : false,
   });
   if (events.isPending) return <Skeleton rows={3} />;

@@ -3,7 +3,7 @@
 // stream fails or stops early, GET /api/jobs/{id} is polled instead; both stop when the job ends.
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { api, authHeaders, handleUnauthorized } from './api';
+import { authHeaders, client as apiClient, handleUnauthorized, unwrap } from './api';
 import { followEventStream } from './sse';
 import type { JobDetails, JobUpdate, MetricPoint } from './types';
 
@@ -49,7 +49,7 @@ export function useLiveJob(id: string) {
   const query = useQuery({
     queryKey: jobKey(id),
     queryFn: async ({ signal }) => {
-      const fresh = await api.get<JobDetails>(`/api/jobs/${id}`, undefined, signal);
+      const fresh = (await unwrap(apiClient.GET('/api/jobs/{id}', { params: { path: { id } }, signal }))) as JobDetails;
       const prev = client.getQueryData<JobDetails>(jobKey(id));
       const newer = prev && prev.revision > fresh.revision ? prev : fresh;
       return { ...fresh, job: newer.job, revision: newer.revision, metrics: mergeMetrics(prev?.metrics ?? [], fresh.metrics) };

@@ -6,12 +6,6 @@ import type { components } from './schema';
 
 type Schemas = components['schemas'];
 
-/**
- * The API writes every property of what it sends, nulls included, and the document says so for every schema that
- * only answers. Schemas that a request also carries (hyperparameters and GPU configuration, in the model collection
- * report) keep as optional what a request may leave out; in an answer they are always there.
- */
-type Sent<T> = Required<T>;
 
 export type Pagination = Schemas['Pagination'];
 export type Me = Schemas['MeResponse'];
@@ -26,9 +20,10 @@ export type Distribution = Schemas['ValueDistribution'];
 /** Examples whose value lies in from..to (both included). */
 export type HistogramBin = Schemas['HistogramBin'];
 
-export type Hyperparameters = Sent<Schemas['Hyperparameters']>;
-export type Preset = Omit<Schemas['Preset'], 'hyperparameters'> & { hyperparameters: Hyperparameters };
-export type PresetCatalogue = Omit<Schemas['PresetList'], 'presets'> & { presets: Preset[] };
+/** `warmup_steps` and `weight_decay` are optional: a request may leave them out (the answers always send them, null when unset). */
+export type Hyperparameters = Schemas['Hyperparameters'];
+export type Preset = Schemas['Preset'];
+export type PresetCatalogue = Schemas['PresetList'];
 /** A hyperparameter's [min, max]: the document has each range as an array of numbers (a C# array), always two. */
 export type Range = [number, number];
 export type GpuType = Schemas['GpuType'];
@@ -36,13 +31,10 @@ export type CostEstimate = Schemas['CostEstimate'];
 export type EstimateLine = Schemas['EstimateLine'];
 
 export type JobStatus = Schemas['JobStatus'];
-export type GpuConfig = Sent<Schemas['GpuConfig']>;
+export type GpuConfig = Schemas['GpuConfig'];
 export type CurrentMetrics = Schemas['CurrentMetrics'];
 export type JobDataset = Schemas['JobDataset'];
-export type TrainingJob = Omit<Schemas['JobView'], 'hyperparameters' | 'gpu_config'> & {
-  hyperparameters: Hyperparameters;
-  gpu_config: GpuConfig;
-};
+export type TrainingJob = Schemas['JobView'];
 export type JobTiming = Schemas['JobTimingView'];
 export type AttemptUsage = Schemas['AttemptUsage'];
 export type JobCheckpoint = Schemas['JobCheckpoint'];
