@@ -22,6 +22,8 @@ internal static class HttpSurface
         {
             o.AddDocumentTransformer<OpenApiDocumentInfo>();
             o.AddOperationTransformer<OpenApiOperationCleanup>();
+            o.AddSchemaTransformer<OpenApiNumbersAreNumbers>();
+            o.AddDocumentTransformer<OpenApiRequiredAsSent>();
         });
 
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);

@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { openLink } from '../lib/download';
 import { formatDateTime, formatFixed, formatInt } from '../lib/format';
-import type { DownloadLink, JobCheckpoint, TrainingJob } from '../lib/types';
+import type { DownloadLink, TrainingJob } from '../lib/types';
 import { Card, EmptyState, ProblemAlert, Skeleton, Spinner } from './ui';
 
 /** A job's checkpoints, each with its losses and a download of its adapter (copied from the cluster on the first request). */
@@ -11,10 +11,10 @@ export function CheckpointsTab({ job }: { job: TrainingJob }) {
   const [links, setLinks] = useState<{ step: number; links: DownloadLink[] } | null>(null);
   const checkpoints = useQuery({
     queryKey: ['job-checkpoints', job.id, job.checkpoint_count],
-    queryFn: ({ signal }) => api.get<{ job_id: string; checkpoints: JobCheckpoint[] }>(`/api/jobs/${job.id}/checkpoints`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs/{id}/checkpoints', { params: { path: { id: job.id } }, signal })),
   });
   const download = useMutation({
-    mutationFn: (step: number) => api.post<{ job_id: string; step: number; links: DownloadLink[] }>(`/api/jobs/${job.id}/checkpoints/${step}/download`),
+    mutationFn: (step: number) => unwrap(client.POST('/api/jobs/{id}/checkpoints/{step}/download', { params: { path: { id: job.id, step } } })),
     onSuccess: (answer) => {
       setLinks({ step: answer.step, links: answer.links });
       for (const l of answer.links) openLink(l.url, l.file_name);

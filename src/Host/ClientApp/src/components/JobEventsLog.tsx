@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatTime } from '../lib/format';
 import type { JobEvent, JobLogLine, TrainingJob } from '../lib/types';
 import { Card, EmptyState, ProblemAlert, Skeleton } from './ui';
 
-const levelNames: Record<JobLogLine['level'], string> = { info: 'Info', warn: 'Warning', error: 'Error' };
+// the server writes one of these three levels (the document has `level` as a string)
+const levelNames: Partial<Record<string, string>> = { info: 'Info', warn: 'Warning', error: 'Error' };
 
 interface LogEntry extends JobLogLine {
   key: string;
@@ -20,7 +21,7 @@ export function JobEventsLog({ job }: { job: TrainingJob }) {
     // read again at each change of status (the end above all) and checkpoint, and every few seconds while it runs
     queryKey: ['job-events', job.id, 'log', job.status, job.checkpoint_count, job.artifact_id],
     placeholderData: (previous) => previous,
-    queryFn: ({ signal }) => api.get<{ job_id: string; events: JobEvent[] }>(`/api/jobs/${job.id}/events`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs/{id}/events', { params: { path: { id: job.id } }, signal })) as Promise<{ job_id: string; events: JobEvent[] }>,
     refetchInterval: job.is_active ? 3000 : false,
   });
   if (events.isPending) return <Skeleton rows={3} />;

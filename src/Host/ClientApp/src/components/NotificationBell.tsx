@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, isApiError } from '../lib/api';
+import { client, unwrap, isApiError } from '../lib/api';
 import { formatRelative } from '../lib/format';
 import type { Notification, NotificationList } from '../lib/types';
 import { ProblemAlert, Spinner } from './ui';
@@ -23,7 +23,7 @@ function appRoute(url: string | null): string | null {
 export function useNotifications(unreadOnly: boolean) {
   return useQuery({
     queryKey: ['notifications', { unreadOnly }],
-    queryFn: ({ signal }) => api.get<NotificationList>('/api/notifications', { limit: 20, unread: unreadOnly ? 'true' : undefined }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/notifications', { params: { query: { limit: 20, unread: unreadOnly || undefined } }, signal })) as Promise<NotificationList>,
     refetchInterval: POLL_MS,
     refetchIntervalInBackground: false,
     retry: (count, error) => !isApiError(error, 404) && count < 2,
@@ -48,11 +48,11 @@ export function NotificationBell() {
 
   const invalidate = () => queryClient.invalidateQueries({ queryKey: ['notifications'] });
   const markRead = useMutation({
-    mutationFn: (id: string) => api.patch<unknown>(`/api/notifications/${id}/read`),
+    mutationFn: (id: string) => unwrap(client.PATCH('/api/notifications/{id}/read', { params: { path: { id } } })),
     onSuccess: invalidate,
   });
   const markAll = useMutation({
-    mutationFn: () => api.post<unknown>('/api/notifications/read-all'),
+    mutationFn: () => unwrap(client.POST('/api/notifications/read-all')),
     onSuccess: invalidate,
   });
 

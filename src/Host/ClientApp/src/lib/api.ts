@@ -1,5 +1,10 @@
 // The one way the dashboard talks to the API: the caller's key as a bearer token, JSON bodies,
 // `{ success, data }` unwrapped, and every failure as an ApiError carrying the problem document.
+// `client` is openapi-fetch over the paths generated from the server's OpenAPI document (./schema.d.ts), so each
+// call's path, parameters, body and answer are checked against the server's contract; `request` is for the few
+// answers the document does not describe.
+import createClient from 'openapi-fetch';
+import type { paths } from './schema';
 import { session } from './session';
 
 export type ProblemDetails = string | Record<string, unknown> | unknown[] | null | undefined;
@@ -86,6 +91,51 @@ export function handleUnauthorized() {
   session.end('expired');
 }
 
+/** Sends a request with the dashboard's rules: JSON accepted, the key, and every failure thrown as an ApiError. */
+async function send(request: Request, keepSessionOn401 = false): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(request);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError({
+      status: 0,
+      error: 'The server cannot be reached',
+      details: 'Check your connection; the dashboard retries on its own where it can.',
+    });
+  }
+
+  if (!response.ok) {
+    const problem = await problemOf(response);
+    if (response.status === 401 && !keepSessionOn401) handleUnauthorized();
+    throw new ApiError(problem);
+  }
+  return response;
+}
+
+/**
+ * The typed API: `unwrap(client.GET('/api/datasets/{id}', { params: { path: { id } }, signal }))`. Its fetch adds
+ * the session's key (read at each call) and throws every failure as an ApiError, so a call either answers the
+ * success body or throws, and openapi-fetch's `error` branch never happens.
+ */
+export const client = createClient<paths>({
+  fetch: (input: Request) => {
+    if (!input.headers.has('Accept')) input.headers.set('Accept', 'application/json');
+    for (const [name, value] of Object.entries(authHeaders())) input.headers.set(name, value);
+    return send(input);
+  },
+});
+
+/** The `data` of a success body `{ success, data }` as the document types it, or the body itself where it has none. */
+type DataOf<R> = R extends { data: infer Body } ? (Body extends { success: boolean; data: infer D } ? NonNullable<D> : Body) : never;
+
+/** Awaits a `client` call and answers what its `{ success, data }` body carries. */
+export async function unwrap<R extends { data?: unknown }>(call: Promise<R>): Promise<DataOf<R>> {
+  const { data: body } = await call;
+  return (body && typeof body === 'object' && 'data' in body ? body.data : body) as DataOf<R>;
+}
+
+/** An untyped call, for the answers the OpenAPI document does not describe (and for sign-in's own key). */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = {
     Accept: 'application/json',
@@ -98,38 +148,16 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     body = JSON.stringify(options.body);
   }
 
-  let response: Response;
-  try {
-    response = await fetch(withQuery(path, options.query), {
+  const response = await send(
+    new Request(withQuery(path, options.query), {
       method: options.method ?? 'GET',
       headers,
       body,
       signal: options.signal,
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError({
-      status: 0,
-      error: 'The server cannot be reached',
-      details: 'Check your connection; the dashboard retries on its own where it can.',
-    });
-  }
-
-  if (!response.ok) {
-    const problem = await problemOf(response);
-    if (response.status === 401 && !options.keepSessionOn401) handleUnauthorized();
-    throw new ApiError(problem);
-  }
+    }),
+    options.keepSessionOn401,
+  );
   if (response.status === 204) return undefined as T;
   const json = (await response.json()) as { success?: boolean; data?: T };
   return (json && typeof json === 'object' && 'data' in json ? json.data : json) as T;
 }
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>(path, { query, signal }),
-  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
-    request<T>(path, { method: 'POST', body, headers }),
-  put: <T>(path: string, body: unknown) => request<T>(path, { method: 'PUT', body }),
-  patch: <T>(path: string, body?: unknown) => request<T>(path, { method: 'PATCH', body }),
-  delete: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
-};

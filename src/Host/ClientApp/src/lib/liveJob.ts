@@ -1,10 +1,10 @@
 // The monitor's data: GET /api/jobs/{id} once, then live updates from the job's event stream
-// (fetch + our SSE parser, because EventSource cannot send the Authorization header). If the
+// (fetch + eventsource-parser, because EventSource cannot send the Authorization header). If the
 // stream fails or stops early, GET /api/jobs/{id} is polled instead; both stop when the job ends.
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { api, authHeaders, handleUnauthorized } from './api';
-import { readEventStream } from './sse';
+import { authHeaders, client as apiClient, handleUnauthorized, unwrap } from './api';
+import { followEventStream } from './sse';
 import type { JobDetails, JobUpdate, MetricPoint } from './types';
 
 export type LiveMode = 'connecting' | 'streaming' | 'polling' | 'ended';
@@ -32,6 +32,7 @@ function applyUpdate(client: QueryClient, id: string, update: JobUpdate) {
     return {
       job: update.job,
       revision: update.revision,
+      as_of: null, // a live picture is the job as it is now
       metrics: mergeMetrics(prev?.metrics ?? [], update.new_metrics ?? []),
       cost_records: prev?.cost_records ?? [],
     };
@@ -48,7 +49,7 @@ export function useLiveJob(id: string) {
   const query = useQuery({
     queryKey: jobKey(id),
     queryFn: async ({ signal }) => {
-      const fresh = await api.get<JobDetails>(`/api/jobs/${id}`, undefined, signal);
+      const fresh = (await unwrap(apiClient.GET('/api/jobs/{id}', { params: { path: { id } }, signal }))) as JobDetails;
       const prev = client.getQueryData<JobDetails>(jobKey(id));
       const newer = prev && prev.revision > fresh.revision ? prev : fresh;
       return { ...fresh, job: newer.job, revision: newer.revision, metrics: mergeMetrics(prev?.metrics ?? [], fresh.metrics) };
@@ -74,52 +75,37 @@ export function useLiveJob(id: string) {
     }
     const controller = new AbortController();
     let sawTerminal = false;
-    let lastEventId: string | undefined;
     setMode('connecting');
-    // the server ends a stream after its lifetime (Training:StreamLifetime): reconnect from the last event seen
-    const connect = (reconnects: number): void => {
-      const headers = lastEventId ? { ...authHeaders(), 'Last-Event-ID': lastEventId } : authHeaders();
-      readEventStream(
-        `/api/jobs/${id}/stream`,
-        headers,
-        (event) => {
-          if (event.id) lastEventId = event.id;
-          if (event.event !== 'job') return;
-          try {
-            const update = JSON.parse(event.data) as JobUpdate;
-            applyUpdate(client, id, update);
-            setMode('streaming');
-            if (update.job.is_terminal) sawTerminal = true;
-          } catch {
-            // a malformed event is skipped; the next one carries the whole job again
-          }
-        },
-        controller.signal,
-      )
-        .then(() => {
-          if (controller.signal.aborted) return;
-          if (sawTerminal) {
-            setMode('ended');
-            // the final picture: cost records and any late validation losses
-            client.invalidateQueries({ queryKey: jobKey(id) });
-            client.invalidateQueries({ queryKey: ['job-events', id] });
-          } else if (lastEventId && reconnects < MAX_RECONNECTS) {
-            connect(reconnects + 1);
-          } else {
-            setMode('polling');
-          }
-        })
-        .catch((error: unknown) => {
-          if (controller.signal.aborted) return;
-          const response = (error as { response?: Response }).response;
-          if (response?.status === 401) {
-            handleUnauthorized();
-            return;
-          }
-          setMode('polling');
-        });
-    };
-    connect(0);
+    // the server ends a stream after its lifetime (Training:StreamLifetime): followEventStream reconnects from the last event seen
+    followEventStream({
+      url: `/api/jobs/${id}/stream`,
+      headers: () => authHeaders(),
+      onEvent: (event) => {
+        if (event.event !== 'job') return;
+        try {
+          const update = JSON.parse(event.data) as JobUpdate;
+          applyUpdate(client, id, update);
+          setMode('streaming');
+          if (update.job.is_terminal) sawTerminal = true;
+        } catch {
+          // a malformed event is skipped; the next one carries the whole job again
+        }
+      },
+      finished: () => sawTerminal,
+      maxReconnects: MAX_RECONNECTS,
+      signal: controller.signal,
+    }).then((outcome) => {
+      if (outcome === 'finished') {
+        setMode('ended');
+        // the final picture: cost records and any late validation losses
+        client.invalidateQueries({ queryKey: jobKey(id) });
+        client.invalidateQueries({ queryKey: ['job-events', id] });
+      } else if (outcome === 'unauthorized') {
+        handleUnauthorized();
+      } else if (outcome === 'stopped') {
+        setMode('polling');
+      }
+    });
     return () => controller.abort();
     // start once per job page; the stream itself reports every later change
   }, [id, loaded, terminalAtLoad, client]);

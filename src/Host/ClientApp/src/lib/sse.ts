@@ -1,78 +1,20 @@
-// A text/event-stream parser for fetch() bodies. EventSource cannot send an Authorization
-// header, so the monitor reads the stream itself and feeds the chunks through this parser.
+// Server-sent events over fetch(): EventSource cannot send an Authorization header, so the monitor reads the
+// stream itself. The text/event-stream parsing is eventsource-parser's (the WHATWG rules: any chunking, CR/LF/CRLF,
+// comments, multi-line data); what is ours is reading the body and reconnecting with Last-Event-ID.
+import { createParser } from 'eventsource-parser';
 
 export interface ServerSentEvent {
+  /** the event's type; "message" when the server names none, as EventSource does */
   event: string;
   data: string;
+  /** the id the event's block carried, if any */
   id?: string;
-}
-
-/** Feeds text in any chunking; calls onEvent for each complete event (per the WHATWG rules). */
-export class SseParser {
-  private buffer = '';
-  private event = '';
-  private data: string[] = [];
-  private id: string | undefined;
-  private sawCr = false;
-
-  constructor(private readonly onEvent: (event: ServerSentEvent) => void) {}
-
-  push(chunk: string) {
-    let text = chunk;
-    // a CR at the end of the last chunk and an LF at the start of this one are one line break
-    if (this.sawCr && text.startsWith('\n')) text = text.slice(1);
-    this.sawCr = text.endsWith('\r');
-    this.buffer += text;
-
-    let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const c = this.buffer[i];
-      if (c === '\n' || c === '\r') {
-        this.line(this.buffer.slice(start, i));
-        if (c === '\r' && this.buffer[i + 1] === '\n') i++;
-        start = i + 1;
-      }
-    }
-    this.buffer = this.buffer.slice(start);
-  }
-
-  private line(line: string) {
-    if (line === '') {
-      this.dispatch();
-      return;
-    }
-    if (line.startsWith(':')) return; // comment / keep-alive
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    switch (field) {
-      case 'event':
-        this.event = value;
-        break;
-      case 'data':
-        this.data.push(value);
-        break;
-      case 'id':
-        if (!value.includes('\0')) this.id = value;
-        break;
-      default:
-        break; // retry and unknown fields are ignored
-    }
-  }
-
-  private dispatch() {
-    if (this.data.length > 0) {
-      this.onEvent({ event: this.event || 'message', data: this.data.join('\n'), id: this.id });
-    }
-    this.event = '';
-    this.data = [];
-  }
 }
 
 /**
  * Reads a server-sent event stream with fetch(). Resolves when the server ends the stream,
  * rejects on a network error or a non-2xx answer (with the Response attached as `response`).
+ * An error thrown by onEvent ends the reading with that error.
  */
 export async function readEventStream(
   url: string,
@@ -86,15 +28,66 @@ export async function readEventStream(
     error.response = response;
     throw error;
   }
-  const parser = new SseParser(onEvent);
+  const parser = createParser({
+    onEvent: (message) => onEvent({ event: message.event || 'message', data: message.data, id: message.id }),
+  });
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      if (value) parser.push(value);
+      if (value) parser.feed(value);
     }
   } finally {
     reader.releaseLock();
+  }
+}
+
+/**
+ * How following a stream ended: `finished` when a stream ended and `finished()` said the subject is done;
+ * `stopped` when it cannot go on (an answer other than 2xx or 401, a broken connection, a stream that ended
+ * without an id to resume from, or the reconnections used up): the caller polls instead; `unauthorized` on a 401;
+ * `aborted` when the signal aborted.
+ */
+export type StreamOutcome = 'finished' | 'stopped' | 'unauthorized' | 'aborted';
+
+export interface FollowOptions {
+  url: string;
+  /** asked before each connection, so a reconnection sends the key as it is then */
+  headers: () => Record<string, string>;
+  onEvent: (event: ServerSentEvent) => void;
+  /** asked when a stream ends: has the subject reached its end (so there is nothing more to follow)? */
+  finished: () => boolean;
+  /** streams that end early are reopened this many times at most */
+  maxReconnects: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Follows a stream that the server ends from time to time (a stream's lifetime): when it ends early it is reopened
+ * with `Last-Event-ID` set to the last id seen, so the server sends only what came after.
+ */
+export async function followEventStream(options: FollowOptions): Promise<StreamOutcome> {
+  const { url, onEvent, finished, maxReconnects, signal } = options;
+  let lastEventId: string | undefined;
+  for (let reconnects = 0; ; reconnects++) {
+    const headers = lastEventId ? { ...options.headers(), 'Last-Event-ID': lastEventId } : options.headers();
+    try {
+      await readEventStream(
+        url,
+        headers,
+        (event) => {
+          if (event.id) lastEventId = event.id;
+          onEvent(event);
+        },
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) return 'aborted';
+      return (error as { response?: Response }).response?.status === 401 ? 'unauthorized' : 'stopped';
+    }
+    if (signal.aborted) return 'aborted';
+    if (finished()) return 'finished';
+    if (!lastEventId || reconnects >= maxReconnects) return 'stopped';
   }
 }

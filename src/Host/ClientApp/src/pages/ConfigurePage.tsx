@@ -1,10 +1,13 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, isApiError } from '../lib/api';
+import { client, unwrap, isApiError } from '../lib/api';
 import { formatDuration, formatInt, formatMoney, formatNumber, newUuid } from '../lib/format';
 import { useDebounced, useDocumentTitle } from '../lib/hooks';
-import type { CostEstimate, Dataset, DatasetSummary, GpuType, Hyperparameters, Pagination, PresetCatalogue, Range, TrainingJob } from '../lib/types';
+import type { components } from '../lib/schema';
+import type { CostEstimate, Dataset, GpuType, Hyperparameters, PresetCatalogue, Range } from '../lib/types';
+
+type Schemas = components['schemas'];
 import { Card, EmptyState, LoadError, Notice, PageHeader, ProblemAlert, Skeleton, Spinner } from '../components/ui';
 import { SliderField } from '../components/SliderField';
 
@@ -32,8 +35,9 @@ function warmupPosition(value: number, [min, max]: Range): number {
   return max > min ? Math.round(Math.sqrt((value - min) / (max - min)) * WARMUP_POSITIONS) : 0;
 }
 
-function range(ranges: Record<string, Range> | undefined, name: string, fallback: Range): Range {
-  return ranges?.[name] ?? fallback;
+function range(ranges: Partial<Record<string, number[]>> | undefined, name: string, fallback: Range): Range {
+  const r = ranges?.[name];
+  return r && r.length === 2 ? [r[0], r[1]] : fallback;
 }
 
 export function ConfigurePage() {
@@ -41,11 +45,11 @@ export function ConfigurePage() {
   const [params, setParams] = useSearchParams();
   const datasetId = params.get('datasetId');
 
-  const catalogue = useQuery({ queryKey: ['presets'], queryFn: ({ signal }) => api.get<PresetCatalogue>('/api/presets', undefined, signal), staleTime: Infinity });
-  const gpus = useQuery({ queryKey: ['gpus'], queryFn: ({ signal }) => api.get<{ gpus: GpuType[] }>('/api/gpus', undefined, signal), staleTime: Infinity });
+  const catalogue = useQuery({ queryKey: ['presets'], queryFn: ({ signal }) => unwrap(client.GET('/api/presets', { signal })), staleTime: Infinity });
+  const gpus = useQuery({ queryKey: ['gpus'], queryFn: ({ signal }) => unwrap(client.GET('/api/gpus', { signal })), staleTime: Infinity });
   const dataset = useQuery({
     queryKey: ['dataset', datasetId],
-    queryFn: ({ signal }) => api.get<Dataset>(`/api/datasets/${datasetId}`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/datasets/{id}', { params: { path: { id: datasetId! } }, signal })), // enabled only with an id
     enabled: !!datasetId,
   });
 
@@ -87,7 +91,7 @@ export function ConfigurePage() {
 function DatasetPicker({ onPick }: { onPick: (id: string) => void }) {
   const ready = useQuery({
     queryKey: ['datasets', { status: 'ready', page: 1, limit: 100 }],
-    queryFn: ({ signal }) => api.get<{ datasets: DatasetSummary[]; pagination: Pagination }>('/api/datasets', { status: 'ready', limit: 100 }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/datasets', { params: { query: { status: 'ready', limit: 100 } }, signal })),
   });
   const selectId = useId();
   const [choice, setChoice] = useState('');
@@ -160,7 +164,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
   const setHp = <K extends keyof Hyperparameters>(key: K, value: Hyperparameters[K]) => setState((s) => ({ ...s, hp: { ...s.hp, [key]: value } }));
 
   const request = useMemo(() => {
-    const hp: Record<string, unknown> = {
+    const hp: Schemas['HyperparameterInput'] = {
       base_model: state.hp.base_model,
       learning_rate: state.hp.learning_rate,
       batch_size: state.hp.batch_size,
@@ -169,9 +173,10 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
       lora_alpha: state.hp.lora_alpha,
       lora_dropout: state.hp.lora_dropout,
     };
-    if (state.hp.warmup_steps !== null) hp.warmup_steps = state.hp.warmup_steps;
-    if (state.hp.weight_decay !== null) hp.weight_decay = state.hp.weight_decay;
-    const body: Record<string, unknown> = { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
+    if (state.hp.warmup_steps != null) hp.warmup_steps = state.hp.warmup_steps;
+    if (state.hp.weight_decay != null) hp.weight_decay = state.hp.weight_decay;
+    // one body for the estimate and the start (whose body adds only what the dashboard leaves out, and the seed)
+    const body: Schemas['EstimateRequest'] & Pick<Schemas['CreateJobRequest'], 'seed'> = { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
     if (state.validationSplit !== null) body.validation_split = state.validationSplit;
     if (state.seed !== null) body.seed = state.seed;
     return body;
@@ -181,7 +186,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
   const stale = debounced !== request;
   const estimate = useQuery({
     queryKey: ['estimate', debounced],
-    queryFn: () => api.post<CostEstimate>('/api/jobs/estimate', debounced),
+    queryFn: () => unwrap(client.POST('/api/jobs/estimate', { body: debounced })),
     placeholderData: keepPreviousData,
     enabled: dataset.training_ready,
     staleTime: 60_000,
@@ -196,7 +201,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
   }, [requestJson]);
 
   const create = useMutation({
-    mutationFn: (key: string) => api.post<TrainingJob>('/api/jobs', request, { 'Idempotency-Key': key }),
+    mutationFn: (key: string) => unwrap(client.POST('/api/jobs', { body: request, headers: { 'Idempotency-Key': key } })),
     onSuccess: (job) => {
       queryClient.invalidateQueries({ queryKey: ['jobs'] });
       navigate(`/training/jobs/${job.id}`);
@@ -337,8 +342,8 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
               min={0}
               max={WARMUP_POSITIONS}
               step={1}
-              display={state.hp.warmup_steps === null ? `${formatInt(unset.warmup_steps)} (preset default)` : formatInt(state.hp.warmup_steps)}
-              valueText={state.hp.warmup_steps === null ? `${unset.warmup_steps} steps (preset default)` : `${state.hp.warmup_steps} steps`}
+              display={state.hp.warmup_steps == null ? `${formatInt(unset.warmup_steps)} (preset default)` : formatInt(state.hp.warmup_steps)}
+              valueText={state.hp.warmup_steps == null ? `${unset.warmup_steps} steps (preset default)` : `${state.hp.warmup_steps} steps`}
               minLabel={formatInt(warmup[0])}
               maxLabel={formatInt(warmup[1])}
               onChange={(v) => setHp('warmup_steps', warmupValue(v, warmup))}
@@ -351,7 +356,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
               min={decay[0]}
               max={decay[1]}
               step={0.01}
-              display={state.hp.weight_decay === null ? `${unset.weight_decay.toFixed(2)} (preset default)` : state.hp.weight_decay.toFixed(2)}
+              display={state.hp.weight_decay == null ? `${unset.weight_decay.toFixed(2)} (preset default)` : state.hp.weight_decay.toFixed(2)}
               onChange={(v) => setHp('weight_decay', Number(v.toFixed(2)))}
               hint="L2 penalty on the weights."
             />

@@ -2,7 +2,7 @@ import { useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { api, ApiError, isApiError } from '../lib/api';
+import { client, unwrap, ApiError, isApiError } from '../lib/api';
 import { formatBytes, formatDate, formatDateTime, formatMoney, formatNumber, titleCase } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
 import type { Budget, CostReport } from '../lib/types';
@@ -76,7 +76,7 @@ export function CostsPage() {
   const query = range ? { ...range, page: recordsPage, limit: 20 } : null;
   const costs = useQuery({
     queryKey: ['costs', query],
-    queryFn: ({ signal }) => api.get<CostReport>('/api/costs', query ?? undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/costs', { params: { query: query ?? undefined }, signal })) as Promise<CostReport>,
     enabled: query !== null,
     placeholderData: keepPreviousData,
     refetchInterval: 30_000,
@@ -275,7 +275,7 @@ function BudgetCard() {
   const [saved, setSaved] = useState(false);
   const budget = useQuery({
     queryKey: ['budget'],
-    queryFn: ({ signal }) => api.get<Budget>('/api/budget', undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/budget', { signal })),
     refetchInterval: 15_000,
   });
 
@@ -320,7 +320,7 @@ function BudgetForm({ budget, onSaved: setSaved }: { budget: Budget; onSaved: (s
       if (value !== null && !(Number.isFinite(value) && value > 0)) {
         return Promise.reject(new ApiError({ status: 0, error: 'Check the limit', details: { monthly_limit: ['a positive amount in dollars, or empty for no limit'] } }));
       }
-      return api.put<Budget>('/api/budget', { monthly_limit: value === null ? null : Math.round(value * 100) / 100, hard_limit: value !== null && hard });
+      return unwrap(client.PUT('/api/budget', { body: { monthly_limit: value === null ? null : Math.round(value * 100) / 100, hard_limit: value !== null && hard } }));
     },
     onSuccess: (updated) => {
       queryClient.setQueryData(['budget'], updated);

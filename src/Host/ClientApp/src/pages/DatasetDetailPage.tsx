@@ -1,11 +1,11 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatBytes, formatDateTime, formatInt, formatNumber, plural, titleCase } from '../lib/format';
 import { downloadWithKey } from '../lib/download';
 import { useDocumentTitle } from '../lib/hooks';
-import type { Dataset, DatasetErrors, ValidationIssue } from '../lib/types';
+import type { Dataset, ValidationIssue } from '../lib/types';
 import {
   Card, ConfirmDialog, DefinitionList, EmptyState, LoadError, Notice, PageHeader, Pagination, ProblemAlert, ProgressBar, Skeleton, Stat, StatusBadge,
 } from '../components/ui';
@@ -22,13 +22,13 @@ export function DatasetDetailPage() {
 
   const dataset = useQuery({
     queryKey: ['dataset', id],
-    queryFn: ({ signal }) => api.get<Dataset>(`/api/datasets/${id}`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/datasets/{id}', { params: { path: { id } }, signal })),
     refetchInterval: (q) => (q.state.data && (q.state.data.status === 'uploading' || q.state.data.status === 'validating') ? 1000 : false),
   });
   useDocumentTitle(dataset.data?.name ?? 'Dataset');
 
   const remove = useMutation({
-    mutationFn: () => api.delete<unknown>(`/api/datasets/${id}`),
+    mutationFn: () => unwrap(client.DELETE('/api/datasets/{id}', { params: { path: { id } } })),
     onSuccess: async () => {
       setConfirmDelete(false);
       queryClient.removeQueries({ queryKey: ['dataset', id] });
@@ -246,7 +246,7 @@ function ErrorsCard({ dataset }: { dataset: Dataset }) {
   };
   const errors = useQuery({
     queryKey: ['dataset-errors', dataset.id, dataset.validation_run, page],
-    queryFn: ({ signal }) => api.get<DatasetErrors>(`/api/datasets/${dataset.id}/errors`, { page, limit: ERRORS_PAGE }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/datasets/{id}/errors', { params: { path: { id: dataset.id }, query: { page, limit: ERRORS_PAGE } }, signal })),
     placeholderData: keepPreviousData,
   });
   return (
@@ -290,7 +290,7 @@ function RevalidateCard({ dataset }: { dataset: Dataset }) {
   const [maxLength, setMaxLength] = useState(String(dataset.max_sequence_length || 4096));
   const ids = { format: useId(), max: useId() };
   const revalidate = useMutation({
-    mutationFn: () => api.post<Dataset>(`/api/datasets/${dataset.id}/validate`, { format, max_sequence_length: Number(maxLength) }),
+    mutationFn: () => unwrap(client.POST('/api/datasets/{id}/validate', { params: { path: { id: dataset.id } }, body: { format, max_sequence_length: Number(maxLength) } })),
     onSuccess: (updated) => {
       queryClient.setQueryData(['dataset', dataset.id], updated);
       queryClient.invalidateQueries({ queryKey: ['datasets'] });

@@ -1,11 +1,11 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError } from '../lib/api';
+import { client, unwrap, ApiError } from '../lib/api';
 import { formatBytes, formatDateTime, formatInt } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
 import { uploadDataset, type UploadHandle } from '../lib/upload';
-import type { DatasetSummary, Pagination as PageInfo } from '../lib/types';
+import type { DatasetStatus } from '../lib/types';
 import { Card, EmptyState, PageHeader, Pagination, ProblemAlert, ProgressBar, Skeleton, StatusBadge } from '../components/ui';
 
 const PAGE_SIZE = 10;
@@ -24,7 +24,7 @@ export function DatasetsPage() {
   const datasets = useQuery({
     queryKey: ['datasets', { page, status }],
     queryFn: ({ signal }) =>
-      api.get<{ datasets: DatasetSummary[]; pagination: PageInfo }>('/api/datasets', { page, limit: PAGE_SIZE, status: status || undefined }, signal),
+      unwrap(client.GET('/api/datasets', { params: { query: { page, limit: PAGE_SIZE, status: (status || undefined) as DatasetStatus | undefined } }, signal })),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.datasets.some((d) => d.status === 'uploading' || d.status === 'validating') ? 1500 : false),
   });

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatDateTime, formatDuration, formatFixed, formatInt, formatLearningRate, formatMoney, formatNumber, formatTime, titleCase } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
 import { jobKey, useLiveJob, type LiveMode } from '../lib/liveJob';
@@ -29,7 +29,7 @@ export function JobMonitorPage() {
   useDocumentTitle(live.data ? `Job on ${live.data.job.dataset.name}` : 'Training monitor');
 
   const cancel = useMutation({
-    mutationFn: () => api.post<TrainingJob>(`/api/jobs/${id}/cancel`),
+    mutationFn: () => unwrap(client.POST('/api/jobs/{id}/cancel', { params: { path: { id } } })),
     onSuccess: (job) => {
       // the cancelled job at once; the detail read again for its revision, cost records and final metrics
       queryClient.setQueryData<JobDetails>(jobKey(id), (prev) => (prev ? { ...prev, job } : prev));
@@ -41,7 +41,7 @@ export function JobMonitorPage() {
 
   // pause and resume answer the job as it is now; the detail is read again for its revision
   const lifecycle = useMutation({
-    mutationFn: (action: 'pause' | 'resume') => api.post<TrainingJob>(`/api/jobs/${id}/${action}`),
+    mutationFn: (action: 'pause' | 'resume') => unwrap(client.POST(action === 'pause' ? '/api/jobs/{id}/pause' : '/api/jobs/{id}/resume', { params: { path: { id } } })),
     onSuccess: (job) => {
       queryClient.setQueryData<JobDetails>(jobKey(id), (prev) => (prev ? { ...prev, job } : prev));
       queryClient.invalidateQueries({ queryKey: jobKey(id) });
@@ -397,7 +397,7 @@ function describe(e: JobEvent, count: number): string {
 function HistoryTab({ job }: { job: TrainingJob }) {
   const events = useQuery({
     queryKey: ['job-events', job.id, job.status, job.artifact_id],
-    queryFn: ({ signal }) => api.get<{ job_id: string; events: JobEvent[] }>(`/api/jobs/${job.id}/events`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs/{id}/events', { params: { path: { id: job.id } }, signal })) as Promise<{ job_id: string; events: JobEvent[] }>,
     refetchInterval: job.is_active ? 5000 : false,
   });
   if (events.isPending) return <Skeleton rows={4} />;

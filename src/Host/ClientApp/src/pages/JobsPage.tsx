@@ -1,10 +1,10 @@
 import { useId } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatDateTime, formatMoney } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
-import type { Pagination as PageInfo, TrainingJob } from '../lib/types';
+import type { JobStatus } from '../lib/types';
 import { Card, EmptyState, PageHeader, Pagination, ProblemAlert, ProgressBar, Skeleton, StatusBadge } from '../components/ui';
 
 const STATUSES = ['queued', 'initializing', 'running', 'paused', 'recovering', 'completed', 'failed', 'cancelled'];
@@ -19,7 +19,7 @@ export function JobsPage() {
 
   const jobs = useQuery({
     queryKey: ['jobs', { page, status }],
-    queryFn: ({ signal }) => api.get<{ jobs: TrainingJob[]; pagination: PageInfo }>('/api/jobs', { page, limit: PAGE_SIZE, status: status || undefined }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs', { params: { query: { page, limit: PAGE_SIZE, status: (status || undefined) as JobStatus | undefined } }, signal })),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.is_active) ? 3000 : false),
   });

@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, request, unwrap } from '../lib/api';
 import { formatBytes, formatDateTime, formatDuration, formatFixed, formatInt, formatLearningRate, formatMoney, formatNumber, titleCase } from '../lib/format';
 import { openLink } from '../lib/download';
 import { useDocumentTitle } from '../lib/hooks';
@@ -22,13 +22,13 @@ export function ModelDetailPage() {
 
   const model = useQuery({
     queryKey: ['model', id],
-    queryFn: ({ signal }) => api.get<ModelArtifact>(`/api/models/${id}`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/models/{id}', { params: { path: { id } }, signal })),
     refetchInterval: (q) => (q.state.data?.status === 'collecting' ? 2000 : false),
   });
   useDocumentTitle(model.data?.name ?? 'Model');
 
   const download = useMutation({
-    mutationFn: (body: { files?: string[]; include_flagged?: boolean }) => api.post<{ model_id: string; links: DownloadLink[] }>(`/api/models/${id}/download`, body),
+    mutationFn: (body: { files?: string[]; include_flagged?: boolean }) => unwrap(client.POST('/api/models/{id}/download', { params: { path: { id } }, body })),
     onSuccess: (result) => {
       setLinks(result.links);
       result.links.forEach((l) => openLink(l.url, l.file_name));
@@ -37,7 +37,7 @@ export function ModelDetailPage() {
 
   // the whole adapter as one .zip behind a signed link: one download instead of one per file
   const downloadArchive = useMutation({
-    mutationFn: () => api.post<ArchiveLink>(`/api/models/${id}/archive`, {}),
+    mutationFn: () => unwrap(client.POST('/api/models/{id}/archive', { params: { path: { id } }, body: {} })),
     onSuccess: (result) => {
       setArchive(result);
       openLink(result.url, result.file_name);
@@ -47,13 +47,13 @@ export function ModelDetailPage() {
   // the job's cost records: its compute line and, once the model is stored, the storage line
   const job = useQuery({
     queryKey: ['job', model.data?.job_id, 'costs'],
-    queryFn: ({ signal }) => api.get<JobDetails>(`/api/jobs/${model.data!.job_id}`, undefined, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/jobs/{id}', { params: { path: { id: model.data!.job_id } }, signal })) as Promise<JobDetails>,
     enabled: !!model.data?.job_id,
     refetchInterval: (q) => (q.state.data?.cost_records.some((r) => r.cost_type === 'storage') ? false : 5000),
   });
 
   const remove = useMutation({
-    mutationFn: () => api.delete<unknown>(`/api/models/${id}`),
+    mutationFn: () => unwrap(client.DELETE('/api/models/{id}', { params: { path: { id } } })),
     onSuccess: async () => {
       setConfirmDelete(false);
       queryClient.removeQueries({ queryKey: ['model', id] });
@@ -64,7 +64,7 @@ export function ModelDetailPage() {
 
   // a collection that gave up (the cluster's storage was down too long) starts again; stored files are kept
   const recollect = useMutation({
-    mutationFn: () => api.post<ModelArtifact>(`/api/models/${id}/collect`),
+    mutationFn: () => request<ModelArtifact>(`/api/models/${id}/collect`, { method: 'POST' }) /* the document's body is the cluster's report, which the retry leaves out */,
     onSuccess: (restarted) => queryClient.setQueryData(['model', id], restarted),
   });
 
@@ -281,7 +281,7 @@ function RenameForm({ model, onDone }: { model: ModelArtifact; onDone: () => voi
   const [description, setDescription] = useState(model.description ?? '');
   const ids = { name: useId(), description: useId() };
   const save = useMutation({
-    mutationFn: () => api.patch<ModelArtifact>(`/api/models/${model.id}`, { name: name.trim(), description }),
+    mutationFn: () => unwrap(client.PATCH('/api/models/{id}', { params: { path: { id: model.id } }, body: { name: name.trim(), description } })),
     onSuccess: (updated) => {
       queryClient.setQueryData(['model', model.id], updated);
       queryClient.invalidateQueries({ queryKey: ['models'] });

@@ -1,10 +1,9 @@
 import { useId } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, unwrap } from '../lib/api';
 import { formatBytes, formatDate, formatMoney, titleCase } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
-import type { ModelArtifact, Pagination as PageInfo } from '../lib/types';
 import { EmptyState, PageHeader, Pagination, ProblemAlert, Skeleton, Stars, StatusBadge } from '../components/ui';
 
 const PAGE_SIZE = 12;
@@ -18,7 +17,7 @@ export function ModelsPage() {
 
   const models = useQuery({
     queryKey: ['models', { page, sort }],
-    queryFn: ({ signal }) => api.get<{ models: ModelArtifact[]; pagination: PageInfo }>('/api/models', { page, limit: PAGE_SIZE, sort }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/models', { params: { query: { page, limit: PAGE_SIZE, sort } }, signal })),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.models.some((m) => m.status === 'collecting') ? 3000 : false),
   });

@@ -1,9 +1,9 @@
 import { useId, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/api';
+import { client, request, unwrap } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useDocumentTitle } from '../lib/hooks';
-import type { Pagination as PageInfo } from '../lib/types';
+import type { components } from '../lib/schema';
 import { Card, EmptyState, Field, Notice, PageHeader, ProblemAlert, Skeleton, StatusBadge } from '../components/ui';
 
 // The event types a webhook may ask for (src/Modules/Webhooks/README.md); none checked means all of them.
@@ -12,35 +12,11 @@ const EVENT_TYPES = [
   'model.ready', 'dataset.ready', 'dataset.failed', 'budget.warning', 'budget.exceeded',
 ];
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  created_at: string;
-  active_secrets: number;
-  previous_secret_expires_at: string | null;
-}
-
-interface Delivery {
-  id: string;
-  webhook_message_id: string;
-  event_type: string;
-  status: string;
-  attempts: number;
-  response_code: number | null;
-  duration_ms: number | null;
-  response_excerpt: string | null;
-  error: string | null;
-  created_at: string;
-  next_attempt_at: string | null;
-}
+type Webhook = components['schemas']['WebhookView'];
 
 export function WebhooksPage() {
   useDocumentTitle('Webhooks');
-  const webhooks = useQuery({ queryKey: ['webhooks'], queryFn: ({ signal }) => api.get<Webhook[]>('/api/webhooks', undefined, signal) });
+  const webhooks = useQuery({ queryKey: ['webhooks'], queryFn: ({ signal }) => unwrap(client.GET('/api/webhooks', { signal })) });
   const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
 
   return (
@@ -98,7 +74,7 @@ function WebhookForm({ onSecret }: { onSecret: (s: { url: string; secret: string
   const [description, setDescription] = useState('');
   const [events, setEvents] = useState<string[]>([]);
   const create = useMutation({
-    mutationFn: () => api.post<{ webhook: Webhook; secret: string }>('/api/webhooks', { url, description: description || undefined, events: events.length ? events : undefined }),
+    mutationFn: () => unwrap(client.POST('/api/webhooks', { body: { url, description: description || undefined, events: events.length ? events : undefined } })),
     onSuccess: (created) => {
       onSecret({ url: created.webhook.url, secret: created.secret });
       setUrl('');
@@ -133,13 +109,13 @@ function WebhookRow({ webhook, onSecret }: { webhook: Webhook; onSecret: (s: { u
     void queryClient.invalidateQueries({ queryKey: ['webhooks'] });
     void queryClient.invalidateQueries({ queryKey: ['webhook-deliveries', webhook.id] });
   };
-  const test = useMutation({ mutationFn: () => api.post(`/api/webhooks/${webhook.id}/test`, {}), onSuccess: () => { setShowDeliveries(true); refresh(); } });
+  const test = useMutation({ mutationFn: () => unwrap(client.POST('/api/webhooks/{id}/test', { params: { path: { id: webhook.id } } })), onSuccess: () => { setShowDeliveries(true); refresh(); } });
   const rotate = useMutation({
-    mutationFn: () => api.post<{ webhook: Webhook; secret: string }>(`/api/webhooks/${webhook.id}/rotate-secret`, {}),
+    mutationFn: () => unwrap(client.POST('/api/webhooks/{id}/rotate-secret', { params: { path: { id: webhook.id } } })),
     onSuccess: (rotated) => { onSecret({ url: rotated.webhook.url, secret: rotated.secret }); refresh(); },
   });
-  const toggle = useMutation({ mutationFn: () => api.patch(`/api/webhooks/${webhook.id}`, { enabled: !webhook.enabled }), onSuccess: refresh });
-  const remove = useMutation({ mutationFn: () => api.delete(`/api/webhooks/${webhook.id}`), onSuccess: refresh });
+  const toggle = useMutation({ mutationFn: () => unwrap(client.PATCH('/api/webhooks/{id}', { params: { path: { id: webhook.id } }, body: { enabled: !webhook.enabled } })), onSuccess: refresh });
+  const remove = useMutation({ mutationFn: () => unwrap(client.DELETE('/api/webhooks/{id}', { params: { path: { id: webhook.id } } })), onSuccess: refresh });
   const failure = test.error ?? rotate.error ?? toggle.error ?? remove.error;
 
   return (
@@ -173,7 +149,7 @@ function EditWebhook({ webhook, onDone }: { webhook: Webhook; onDone: () => void
   const urlId = useId();
   const [url, setUrl] = useState(webhook.url);
   const [events, setEvents] = useState(webhook.events);
-  const save = useMutation({ mutationFn: () => api.patch(`/api/webhooks/${webhook.id}`, { url, events: events.length ? events : ['*'] }), onSuccess: onDone });
+  const save = useMutation({ mutationFn: () => unwrap(client.PATCH('/api/webhooks/{id}', { params: { path: { id: webhook.id } }, body: { url, events: events.length ? events : ['*'] } })), onSuccess: onDone });
   return (
     <form className="row__editor" onSubmit={(e) => { e.preventDefault(); save.mutate(); }} aria-label={`Edit ${webhook.url}`}>
       <Field label="Endpoint URL" htmlFor={urlId}>
@@ -190,11 +166,11 @@ function Deliveries({ webhookId }: { webhookId: string }) {
   const queryClient = useQueryClient();
   const deliveries = useQuery({
     queryKey: ['webhook-deliveries', webhookId],
-    queryFn: ({ signal }) => api.get<{ deliveries: Delivery[]; pagination: PageInfo }>(`/api/webhooks/${webhookId}/deliveries`, { limit: 20 }, signal),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/webhooks/{id}/deliveries', { params: { path: { id: webhookId }, query: { limit: 20 } }, signal })),
     refetchInterval: (q) => (q.state.data?.deliveries.some((d) => d.status === 'pending') ? 1000 : 5000),
   });
   const retry = useMutation({
-    mutationFn: (id: string) => api.post(`/api/webhooks/${webhookId}/deliveries/${id}/retry`, {}),
+    mutationFn: (id: string) => request(`/api/webhooks/${webhookId}/deliveries/${id}/retry`, { method: 'POST', body: {} }) /* the document describes no answer for it */,
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['webhook-deliveries', webhookId] }),
   });
 
