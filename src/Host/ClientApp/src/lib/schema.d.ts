@@ -1608,6 +1608,8 @@ export interface components {
             gpu_config?: null | components["schemas"]["GpuInput"];
             hyperparameters?: null | components["schemas"]["HyperparameterInput"];
             preset_id?: null | string;
+            /** Format: uuid */
+            validation_dataset_id?: null | string;
             /** Format: double */
             validation_split?: null | number;
         };
@@ -1648,6 +1650,11 @@ export interface components {
             from_dataset: number;
             /** Format: int64 */
             from_split: number;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            from_validation_dataset: number;
             /** Format: double */
             split: null | number;
         };
