@@ -71,6 +71,42 @@ public sealed class when_a_user_reads_the_estimate(DashboardHost host, ITestOutp
         });
     }
 
+    [Fact]
+    public async Task another_dataset_chosen_as_the_validation_set_adds_validation_and_starts_with_the_job()
+    {
+        var key = await Host.CreateUserAsync("val-" + Guid.NewGuid().ToString("N")[..6]);
+        var page = await NewPageAsync();
+        await StepsAsync(page, async () =>
+        {
+            await SignInAsync(page, key);
+            foreach (var (file, examples) in new[] { ("held-out.jsonl", 8), ("training.jsonl", 30) })
+            {
+                await page.GotoAsync("/datasets");
+                await page.GetByLabel("File", new() { Exact = true }).SetInputFilesAsync(WriteValidDataset(Host.WorkDir, file, examples));
+                await page.GetByRole(AriaRole.Button, new() { Name = "Upload and validate" }).ClickAsync();
+                await Expect(page.Locator("h1 [data-status]")).ToHaveTextAsync("Ready", new() { Timeout = 30_000 });
+            }
+
+            await page.GetByRole(AriaRole.Link, new() { Name = "Start training" }).ClickAsync();
+            await page.GetByTestId("preset-balanced").ClickAsync();
+            await WaitForEstimateAsync(page);
+            await Expect(page.GetByTestId("no-validation-warning")).ToBeVisibleAsync();
+
+            // the held-out dataset as the validation set: the warning goes, its 8 examples validate after each of the 3 epochs
+            await page.GetByLabel("Validation dataset (optional)").SelectOptionAsync(new SelectOptionValue { Label = "held-out (8 examples)" });
+            await Expect(page.GetByTestId("no-validation-warning")).ToHaveCountAsync(0);
+            await Expect(page.GetByText("All 8 examples of “held-out”")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("estimate-line-validation")).ToContainTextAsync("15 min");
+            await WaitForEstimateAsync(page);
+            await AssertLinesAddUpAsync(page);
+            await AssertAccessibleAsync(page, "a validation dataset");
+            await ScreenshotAsync(page, "validation-dataset");
+
+            await page.GetByRole(AriaRole.Button, new() { Name = "Start training" }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/training/jobs/[0-9a-f-]{36}$"));
+        });
+    }
+
     private static async Task WaitForEstimateAsync(IPage page) =>
         await Expect(page.GetByTestId("estimate")).ToHaveAttributeAsync("aria-busy", "false");
 

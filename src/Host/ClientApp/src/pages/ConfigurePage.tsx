@@ -139,6 +139,8 @@ interface FormState {
   /** Share of the training examples held out for validation, or null for none. */
   validationSplit: number | null;
   seed: number | null;
+  /** Another ready dataset of the user's whose every example is a validation example, or null. */
+  validationDatasetId: string | null;
 }
 
 function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalogue: PresetCatalogue; gpus: GpuType[] }) {
@@ -153,11 +155,12 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
     // off until the user asks: a split adds validation time (and cost) to the job
     validationSplit: null,
     seed: null,
+    validationDatasetId: null,
   }));
   const preset = catalogue.presets.find((p) => p.id === state.presetId);
   const adjusted = preset ? JSON.stringify(preset.hyperparameters) !== JSON.stringify(state.hp) : false;
   const r = catalogue.ranges;
-  const ids = { model: useId(), presets: useId(), gpus: useId(), seed: useId() };
+  const ids = { model: useId(), presets: useId(), gpus: useId(), seed: useId(), validationDataset: useId() };
   const unset = catalogue.unset_defaults ?? { warmup_steps: 0, weight_decay: 0 };
   const modelBillions = catalogue.base_model_sizes?.[state.hp.base_model];
 
@@ -179,6 +182,7 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
     const body: Schemas['EstimateRequest'] & Pick<Schemas['CreateJobRequest'], 'seed'> = { dataset_id: dataset.id, preset_id: state.presetId, gpu_config: { type: state.gpuType, count: state.gpuCount }, hyperparameters: hp };
     if (state.validationSplit !== null) body.validation_split = state.validationSplit;
     if (state.seed !== null) body.seed = state.seed;
+    if (state.validationDatasetId !== null) body.validation_dataset_id = state.validationDatasetId;
     return body;
   }, [dataset.id, state]);
 
@@ -367,9 +371,11 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
           dataset={dataset}
           split={state.validationSplit}
           seed={state.seed}
+          validationDatasetId={state.validationDatasetId}
           ids={ids}
           onSplit={(validationSplit) => setState((s) => ({ ...s, validationSplit }))}
           onSeed={(seed) => setState((s) => ({ ...s, seed }))}
+          onValidationDataset={(validationDatasetId) => setState((s) => ({ ...s, validationDatasetId }))}
         />
       </div>
 
@@ -426,15 +432,24 @@ function ConfigureForm({ dataset, catalogue, gpus }: { dataset: Dataset; catalog
   );
 }
 
-function ValidationCard({ dataset, split, seed, ids, onSplit, onSeed }: {
+function ValidationCard({ dataset, split, seed, validationDatasetId, ids, onSplit, onSeed, onValidationDataset }: {
   dataset: Dataset;
   split: number | null;
   seed: number | null;
-  ids: { seed: string };
+  validationDatasetId: string | null;
+  ids: { seed: string; validationDataset: string };
   onSplit: (split: number | null) => void;
   onSeed: (seed: number | null) => void;
+  onValidationDataset: (id: string | null) => void;
 }) {
-  const none = !dataset.total_validation_pairs;
+  // the other ready datasets: any of them can be this job's validation set (the server refuses the training one)
+  const others = useQuery({
+    queryKey: ['datasets', { status: 'ready', page: 1, limit: 100 }],
+    queryFn: ({ signal }) => unwrap(client.GET('/api/datasets', { params: { query: { status: 'ready', limit: 100 } }, signal })),
+  });
+  const candidates = (others.data?.datasets ?? []).filter((d) => d.id !== dataset.id);
+  const chosen = candidates.find((d) => d.id === validationDatasetId);
+  const none = !dataset.total_validation_pairs && validationDatasetId === null;
   const training = dataset.total_training_pairs ?? 0;
   const moved = split === null ? 0 : splitCount(training, split);
   return (
@@ -443,7 +458,7 @@ function ValidationCard({ dataset, split, seed, ids, onSplit, onSeed }: {
         {none && split === null && (
           <div data-testid="no-validation-warning">
             <Notice tone="warning" title="No validation examples">
-              This dataset has no examples with <code>"split": "validation"</code>, so no validation loss will exist. Hold out a share of the examples below.
+              This dataset has no examples with <code>"split": "validation"</code>, so no validation loss will exist. Hold out a share of the examples, or choose a validation dataset, below.
             </Notice>
           </div>
         )}
@@ -480,9 +495,36 @@ function ValidationCard({ dataset, split, seed, ids, onSplit, onSeed }: {
             </div>
           </>
         )}
+        {candidates.length > 0 && (
+          <div className="field">
+            <label className="field__label" htmlFor={ids.validationDataset}>Validation dataset (optional)</label>
+            <select
+              id={ids.validationDataset}
+              className="select"
+              data-testid="validation-dataset"
+              value={validationDatasetId ?? ''}
+              onChange={(e) => onValidationDataset(e.target.value === '' ? null : e.target.value)}
+            >
+              <option value="">None</option>
+              {candidates.map((d) => (
+                <option key={d.id} value={d.id}>{d.name} ({formatInt(examplesOf(d))} examples)</option>
+              ))}
+            </select>
+            <p className="field__hint">
+              {chosen
+                ? `All ${formatInt(examplesOf(chosen))} examples of “${chosen.name}” are measured after each epoch, never trained on; it cannot be deleted while the job runs.`
+                : 'Another of your ready datasets, measured after each epoch and never trained on.'}
+            </p>
+          </div>
+        )}
       </div>
     </Card>
   );
+}
+
+/** A validation dataset counts every example, whatever its split (the estimate's from_validation_dataset). */
+function examplesOf(d: { total_training_pairs?: number | null; total_validation_pairs?: number | null }): number {
+  return (d.total_training_pairs ?? 0) + (d.total_validation_pairs ?? 0);
 }
 
 /** The server's rule (ValidationSplit.Moved): floor(examples × share), at least 1, leaving at least 1. */
