@@ -193,7 +193,11 @@ public sealed class CompatibilityTests(PostgresSchemaFixture database) : IClassF
             ["Simulator:CallbackInterval"] = "00:00:05",
             ["Simulator:PreemptionRate"] = "1",
         });
-        var jobId = Guid.NewGuid();
+        // an id preempted late (step 100 or more of its 150): the first 700 simulated seconds must show it running,
+        // not jump past its preemption (a random id preempted early went straight to recovering, and no running was pushed)
+        var jobId = Enumerable.Range(0, 10_000)
+            .Select(_ => Guid.NewGuid())
+            .First(g => JobSimulation.ChoosePreemptionStep(g, 1, 150) >= 100);
         var name = $"life-{jobId:N}";
         var id = await host.SubmitOkAsync(TestData.Submission(jobId, host.PublishDataset($"{name}.jsonl", TestData.Dataset(200, 20)),
             callbackUrl: $"{host.BaseUrl}/callbacks/{name}"), jobId.ToString());
