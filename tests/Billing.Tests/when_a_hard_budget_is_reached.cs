@@ -57,7 +57,8 @@ public sealed class when_a_hard_budget_is_reached
         public Task<IReadOnlyList<Guid>> NotStartedAsync(Guid userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<Guid>>([Waiting]);
 
         public Task<CompletedJobReport?> FindCompletedAsync(Guid userId, Guid jobId, CancellationToken ct) => throw new NotSupportedException();
-        public Task<object?> FindViewAsync(Guid userId, Guid jobId, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyDictionary<Guid, object>> FindViewsAsync(Guid userId, IReadOnlyCollection<Guid> jobIds, CancellationToken ct) =>
+            throw new NotSupportedException();
         public Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct) => throw new NotSupportedException();
         public Task<decimal> RemainingEstimatesAsync(Guid userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<CompletedJobWithoutModel>> CompletedWithoutModelAsync(DateTimeOffset completedBefore, int limit, CancellationToken ct) =>

@@ -44,10 +44,12 @@ internal sealed class TrainingJobQueries(IDocumentStore store, TimeProvider cloc
             .ToListAsync(ct);
     }
 
-    public async Task<object?> FindViewAsync(Guid userId, Guid jobId, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<Guid, object>> FindViewsAsync(Guid userId, IReadOnlyCollection<Guid> jobIds, CancellationToken ct)
     {
         await using var session = store.QuerySession(Caller.TenantOf(userId));
-        return await session.LoadAsync<TrainingJob>(jobId, ct) is { } job ? JobView.From(job, clock.GetUtcNow()) : null;
+        var jobs = await session.LoadManyAsync<TrainingJob>(ct, jobIds.Distinct());
+        var now = clock.GetUtcNow();
+        return jobs.ToDictionary(j => j.Id, j => (object)JobView.From(j, now));
     }
 
     public async Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct)

@@ -28,8 +28,11 @@ public interface ITrainingJobs
     /// <summary>A finished job with its configuration and metric history (for the model's scores), or null.</summary>
     Task<CompletedJobReport?> FindCompletedAsync(Guid userId, Guid jobId, CancellationToken ct);
 
-    /// <summary>The job as <c>GET /api/jobs/{id}</c> shows it (for payloads that carry the API's shapes), or null.</summary>
-    Task<object?> FindViewAsync(Guid userId, Guid jobId, CancellationToken ct);
+    /// <summary>
+    /// The user's jobs as <c>GET /api/jobs/{id}</c> shows them, by id, in one read (payloads that carry the API's
+    /// shapes are built for many events at once); ids of no job of the user are left out.
+    /// </summary>
+    Task<IReadOnlyDictionary<Guid, object>> FindViewsAsync(Guid userId, IReadOnlyCollection<Guid> jobIds, CancellationToken ct);
 
     /// <summary>A checkpoint of one of the user's jobs with the job's cluster id, or null (no such job or checkpoint).</summary>
     Task<JobCheckpointReport?> FindCheckpointAsync(Guid userId, Guid jobId, int step, CancellationToken ct);
