@@ -44,6 +44,12 @@ public sealed class WebhookOptions
     /// <summary>How many deliveries run at once on this node.</summary>
     public int MaxParallelDeliveries { get; set; } = 32;
 
+    /// <summary>
+    /// How many event sequence numbers the dispatch subscription lets the daemon hold in flight before it waits and
+    /// then takes one larger page (see <see cref="Dispatch.WebhookDispatchSubscription"/>); Marten's default is 2,500.
+    /// </summary>
+    public int DispatchHopperSize { get; set; } = 50;
+
     public TimeSpan DelayBefore(int attempt) =>
         RetryDelays.Length == 0 ? TimeSpan.FromMinutes(5) : RetryDelays[Math.Clamp(attempt - 1, 0, RetryDelays.Length - 1)];
 }

@@ -26,7 +26,7 @@ public static class WebhooksModule
         var services = builder.Services;
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.RetryFor >= TimeSpan.Zero && o.DisableAfter > TimeSpan.Zero, "Webhooks time limits must be positive.")
-            .Validate(o => o.MaxPayloadBytes > 0 && o.MaxResponseBytes > 0 && o.ResponseExcerptBytes >= 0 && o.MaxParallelDeliveries > 0, "Webhooks size limits must be positive.")
+            .Validate(o => o.MaxPayloadBytes > 0 && o.MaxResponseBytes > 0 && o.ResponseExcerptBytes >= 0 && o.MaxParallelDeliveries > 0 && o.DispatchHopperSize > 0, "Webhooks size limits must be positive.")
             .ValidateOnStart();
         services.AddSingleton<SigningSecrets>();
         services.AddSingleton<WebhookSender>();
