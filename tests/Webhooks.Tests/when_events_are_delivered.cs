@@ -90,6 +90,28 @@ public sealed class when_events_are_delivered(WebhookHost platform) : IClassFixt
     }
 
     [Fact]
+    public async Task a_second_message_for_an_attempt_in_flight_does_not_send_the_delivery_twice()
+    {
+        var user = await platform.CreateUserAsync();
+        var (webhook, _) = await platform.CreateWebhookAsync(user, Receiver.UrlFor("held-twice"));
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Receiver.Holds["held-twice"] = hold;
+        var delivery = (await platform.PostDataAsync(user, $"/api/webhooks/{webhook}/test", 202))["id"]!.GetValue<Guid>();
+        await Receiver.WaitForArrivalsAsync(a => a.Any(x => x.Path == "held-twice"), TimeSpan.FromSeconds(30));
+
+        // the same attempt's message again while the request is held (a wake-up and a recheck can both send one):
+        // the attempt's claim holds the duplicate back instead of sending a second request at once
+        await platform.Host.TrackActivity().Timeout(TimeSpan.FromSeconds(30))
+            .ExecuteAndWaitAsync((Func<IMessageContext, Task>)(c => c.InvokeForTenantAsync(user.Tenant, new Delivery.DeliverWebhook(delivery, 1))));
+        Assert.Single(Receiver.Arrivals, a => a.Path == "held-twice");
+
+        hold.SetResult();
+        var logged = (await platform.EventuallyAsync(user, $"/api/webhooks/{webhook}/deliveries", d => d["deliveries"]![0]!["status"]!.GetValue<string>() == "succeeded"))["deliveries"]![0]!;
+        Assert.Equal(1, logged["attempts"]!.GetValue<int>());
+        Assert.Single(Receiver.Arrivals, a => a.Path == "held-twice");
+    }
+
+    [Fact]
     public async Task a_rotated_secret_and_the_previous_one_both_verify_during_the_overlap()
     {
         var user = await platform.CreateUserAsync();

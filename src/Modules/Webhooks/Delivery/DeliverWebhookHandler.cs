@@ -142,22 +142,19 @@ public static class DeliverWebhookHandler
         }
     }
 
-    /// <summary>Marks the attempt in flight in its own transaction; null when another writer changed the delivery first.</summary>
+    /// <summary>
+    /// Marks the attempt in flight in its own transaction; null when another writer changed the delivery since it was
+    /// read (an update checked against the version read, so no second read is needed).
+    /// </summary>
     private static async Task<WebhookDelivery?> ClaimAsync(IDocumentStore store, string tenant, WebhookDelivery delivery, DateTimeOffset until, CancellationToken ct)
     {
         await using var claim = store.LightweightSession(tenant);
-        var fresh = await claim.LoadAsync<WebhookDelivery>(delivery.Id, ct);
-        if (fresh is null || fresh.Version != delivery.Version)
-        {
-            return null;
-        }
-
-        fresh.ClaimedUntil = until;
-        claim.Store(fresh);
+        delivery.ClaimedUntil = until;
+        claim.UpdateExpectedVersion(delivery, delivery.Version);
         try
         {
             await claim.SaveChangesAsync(ct);
-            return fresh; // carries the claim's version: the outcome is stored over exactly this
+            return delivery; // carries the claim's version: the outcome is stored over exactly this
         }
         catch (ConcurrencyException)
         {
