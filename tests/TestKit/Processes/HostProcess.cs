@@ -251,11 +251,12 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Uploads a dataset and waits until it is ready.</summary>
-    public static async Task<Guid> ReadyDatasetAsync(HttpClient client, int examples)
+    /// <summary>Uploads a dataset and waits until it is ready; <paramref name="extraWords"/> lengthens every answer (longer jobs).</summary>
+    public static async Task<Guid> ReadyDatasetAsync(HttpClient client, int examples, int extraWords = 0)
     {
+        var padding = string.Concat(Enumerable.Repeat(" then check the refund", extraWords / 4));
         var lines = string.Join('\n', Enumerable.Range(0, examples).Select(i =>
-            $"{{\"messages\":[{{\"role\":\"system\",\"content\":\"You are helpful.\"}},{{\"role\":\"user\",\"content\":\"Question {i} about invoices and refunds?\"}},{{\"role\":\"assistant\",\"content\":\"Answer {i}: open Billing, choose the invoice, then Refund.\"}}]}}"));
+            $"{{\"messages\":[{{\"role\":\"system\",\"content\":\"You are helpful.\"}},{{\"role\":\"user\",\"content\":\"Question {i} about invoices and refunds?\"}},{{\"role\":\"assistant\",\"content\":\"Answer {i}: open Billing, choose the invoice, then Refund{padding}.\"}}]}}"));
         using var form = new MultipartFormDataContent
         {
             { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(lines + "\n")) { Headers = { ContentType = new MediaTypeHeaderValue("application/jsonl") } }, "file", "bench.jsonl" },
