@@ -33,8 +33,9 @@ public static class PresetsEndpoint
             [TrainingConfigurationRules.WarmupSteps.Min, TrainingConfigurationRules.WarmupSteps.Max],
             [TrainingConfigurationRules.WeightDecay.Min, TrainingConfigurationRules.WeightDecay.Max],
             [TrainingConfigurationRules.GpuCount.Min, TrainingConfigurationRules.GpuCount.Max]);
-        var models = options.Value.EffectiveBaseModels.Order().ToList();
-        return Api.Ok(new PresetList(Presets.All, models, ranges, Presets.UnsetDefaults, models.ToDictionary(m => m, Configuration.BaseModelSizes.BillionsOf)));
+        var offered = options.Value.OfferedBaseModels;
+        var models = offered.Order().ToList();
+        return Api.Ok(new PresetList(Presets.All.Select(p => Presets.OfferedBy(p, offered)).ToList(), models, ranges, Presets.UnsetDefaults, models.ToDictionary(m => m, Configuration.BaseModelSizes.BillionsOf)));
     }
 }
 

@@ -38,4 +38,14 @@ internal static class Presets
 
     public static Preset? Find(string? id) =>
         All.FirstOrDefault(p => string.Equals(p.Id, id, StringComparison.Ordinal));
+
+    /// <summary>
+    /// The preset as a cluster offering <paramref name="offered"/> runs it: the presets name Mistral 7B, and a
+    /// cluster that does not train it (a Slurm gateway with Llama 3 only, the tiny demo model) trains its default,
+    /// the first base model it offers, instead of refusing every preset.
+    /// </summary>
+    public static Preset OfferedBy(Preset preset, IReadOnlyList<string> offered) =>
+        offered.Count == 0 || offered.Contains(preset.Hyperparameters.BaseModel)
+            ? preset
+            : preset with { Hyperparameters = preset.Hyperparameters with { BaseModel = offered[0] } };
 }

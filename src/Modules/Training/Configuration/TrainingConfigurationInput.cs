@@ -52,7 +52,7 @@ internal static class TrainingConfigurationRules
     public static readonly (int Min, int Max) GpuCount = (1, 8);
 
     public static (Hyperparameters? Hyperparameters, GpuConfig? Gpu, FieldErrors Errors) Resolve(
-        string presetId, HyperparameterInput? input, GpuInput? gpuInput, GpuCatalogueOptions catalogue, IReadOnlySet<string> baseModels)
+        string presetId, HyperparameterInput? input, GpuInput? gpuInput, GpuCatalogueOptions catalogue, IReadOnlyList<string> baseModels)
     {
         var errors = new FieldErrors();
         var preset = Presets.Find(presetId);
@@ -62,7 +62,7 @@ internal static class TrainingConfigurationRules
             preset = Presets.Find(Presets.Custom)!;
         }
 
-        var defaults = preset.Hyperparameters;
+        var defaults = Presets.OfferedBy(preset, baseModels).Hyperparameters;
         input ??= new HyperparameterInput();
 
         var baseModel = input.BaseModel ?? defaults.BaseModel;

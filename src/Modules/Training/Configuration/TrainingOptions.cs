@@ -25,5 +25,8 @@ public sealed class TrainingOptions
     /// <summary>How long one live stream stays open; then it ends and the client reconnects with Last-Event-ID.</summary>
     public TimeSpan StreamLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
-    public IReadOnlySet<string> EffectiveBaseModels => (BaseModels.Count > 0 ? BaseModels : DefaultBaseModels).ToHashSet(StringComparer.Ordinal);
+    /// <summary>The base models offered, in the configured order: the first is the default.</summary>
+    public IReadOnlyList<string> OfferedBaseModels => BaseModels.Count > 0 ? BaseModels : DefaultBaseModels;
+
+    public IReadOnlySet<string> EffectiveBaseModels => OfferedBaseModels.ToHashSet(StringComparer.Ordinal);
 }

@@ -44,7 +44,7 @@ internal static class JobRequestResolver
         Guid? validationDatasetId = null)
     {
         var preset = presetId ?? Presets.Custom;
-        var (resolved, gpuConfig, errors) = TrainingConfigurationRules.Resolve(preset, hyperparameters, gpu, catalogue, training.EffectiveBaseModels);
+        var (resolved, gpuConfig, errors) = TrainingConfigurationRules.Resolve(preset, hyperparameters, gpu, catalogue, training.OfferedBaseModels);
         if (datasetId is null || datasetId == Guid.Empty)
         {
             errors.Add("dataset_id", "is required");
