@@ -66,6 +66,13 @@ public sealed class when_a_user_watches_a_job(DashboardHost host, ITestOutputHel
             await Expect(page.GetByTestId("job-progress")).ToHaveTextAsync("100% of the steps");
             await Expect(log).ToContainTextAsync(new Regex(@"The job has successfully completed \(cost \$\d+\.\d\d\)"));
             await Expect(log.Locator("[data-level=info]").First).ToContainTextAsync("Info");
+            // time, level and message stand in columns of their own (an unclosed rule in the stylesheet once ran them
+            // together as "08:27:08 PMInfoNew fine-tuned model created")
+            var line = log.GetByTestId("event-line").First;
+            var (time, level, message) = (await line.Locator("time").BoundingBoxAsync(), await line.Locator(".event-log__level").BoundingBoxAsync(),
+                await line.Locator(".event-log__message").BoundingBoxAsync());
+            Assert.True(level!.X >= time!.X + time.Width + 4 && message!.X >= level.X + level.Width + 4,
+                $"the log line's parts touch: time {time.X}+{time.Width}, level {level.X}+{level.Width}, message {message!.X}");
             await Expect(log).Not.ToContainTextAsync("training_");
             await Expect(page.GetByTestId("clock-actual")).ToContainTextAsync(new Regex(@"Took.*estimated \d+"));
             await Expect(page.GetByTestId("clock-cost")).ToContainTextAsync(new Regex(@"\$\d+\.\d\d.*estimated \$\d+\.\d\d"));
