@@ -187,6 +187,30 @@ public sealed class when_a_job_is_paused_and_resumed(ClusterHost platform) : ICl
     }
 
     [Fact]
+    public async Task a_pause_retried_after_the_user_resumed_is_not_sent_and_the_job_keeps_running()
+    {
+        var user = await platform.CreateUserAsync();
+        var id = (await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user)))["id"]!.GetValue<Guid>();
+        platform.Clock.Advance(TimeSpan.FromSeconds(20));
+        await platform.PollAsync(user, id, 1);
+        await Lifecycle(user, id, "pause", 202);
+        await platform.PollAsync(user, id, 2);
+        await Lifecycle(user, id, "resume", 202);
+        platform.Clock.Advance(TimeSpan.FromSeconds(5)); // the restart done: attempt 2 trains
+        await platform.PollAsync(user, id, 3);
+        var external = (await platform.JobAsync(user, id))["job"]!["external_job_id"]!.GetValue<string>();
+
+        // the pause's message once more, as its retry would arrive when the cluster had refused it while starting the job
+        await platform.Host.InvokeMessageAndWaitAsync(new Execution.PauseOnCluster(id, external), user.Tenant, 60_000);
+        platform.Clock.Advance(TimeSpan.FromSeconds(5));
+        await platform.PollAsync(user, id, 4);
+
+        var job = (await platform.JobAsync(user, id))["job"]!;
+        Assert.Equal(("running", 2), (job["status"]!.GetValue<string>(), job["attempt"]!.GetValue<int>()));
+        Assert.Equal("completed", (await platform.RunToEndAsync(user, id, pollNumber: 5))["job"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_job_that_is_not_running_cannot_be_paused_nor_one_that_is_not_paused_resumed_and_another_users_is_not_found()
     {
         var user = await platform.CreateUserAsync();

@@ -2,6 +2,7 @@ using LoraPipeline.Platform.Http;
 using LoraPipeline.Training.Contracts;
 using LoraPipeline.Training.GpuCluster;
 using LoraPipeline.Training.Jobs;
+using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.ErrorHandling;
@@ -94,12 +95,40 @@ public static class LifecycleOnClusterHandler
             .ScheduleRetry(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10))
             .Then.Discard();
 
-    public static async Task Handle(PauseOnCluster command, GpuClusterClient cluster, ILogger<GpuClusterClient> logger, CancellationToken ct) =>
-        Outcome(await cluster.PauseAsync(command.ExternalJobId, ct), "pause", command.JobId, logger);
+    public static async Task Handle(
+        PauseOnCluster command, IQuerySession session, GpuClusterClient cluster, ILogger<GpuClusterClient> logger, CancellationToken ct)
+    {
+        if (StillWanted(await session.LoadAsync<TrainingJob>(command.JobId, ct), pause: true))
+        {
+            Outcome(await cluster.PauseAsync(command.ExternalJobId, ct), "pause", command.JobId, logger);
+        }
+        else
+        {
+            logger.LogInformation("Job {JobId} is no longer paused here; its pause is not sent to the GPU cluster", command.JobId);
+        }
+    }
 
-    public static async Task Handle(ResumeOnCluster command, GpuClusterClient cluster, ILogger<GpuClusterClient> logger, CancellationToken ct) =>
-        Outcome(await cluster.ResumeAsync(command.ExternalJobId, ct), command.Recovery > 0 ? $"resume (recovery {command.Recovery})" : "resume",
-            command.JobId, logger);
+    public static async Task Handle(
+        ResumeOnCluster command, IQuerySession session, GpuClusterClient cluster, ILogger<GpuClusterClient> logger, CancellationToken ct)
+    {
+        if (StillWanted(await session.LoadAsync<TrainingJob>(command.JobId, ct), pause: false))
+        {
+            Outcome(await cluster.ResumeAsync(command.ExternalJobId, ct), command.Recovery > 0 ? $"resume (recovery {command.Recovery})" : "resume",
+                command.JobId, logger);
+        }
+        else
+        {
+            logger.LogInformation("Job {JobId} is paused again or has ended; its resume is not sent to the GPU cluster", command.JobId);
+        }
+    }
+
+    /// <summary>
+    /// A retry comes seconds or minutes after its call was decided (a cluster still starting a job answers 409 to a
+    /// pause, retried at 1 s, 5 s, 30 s…): by then the user may have resumed, paused again or cancelled. A pause is
+    /// sent only while the job is paused here, a resume only while it is not paused and has not ended, so a late
+    /// retry never undoes a later choice (a pause retried after a resume once paused the job for good).
+    /// </summary>
+    internal static bool StillWanted(TrainingJob? job, bool pause) => job is { IsActive: true } && (job.Status == JobStatus.Paused) == pause;
 
     private static void Outcome(ClusterCall<ClusterLifecycleAnswer> answer, string what, Guid jobId, ILogger logger)
     {
