@@ -51,7 +51,8 @@ public sealed class when_a_file_has_more_errors_than_the_list_keeps(PlatformHost
             s.As(user).Get.Url($"/api/datasets/{id}/errors?limit=100&page=101");
             s.StatusCodeShouldBe(400);
         });
-        Assert.Contains("past the last page (100)", past.ReadAsText());
+        Assert.Contains("page 101 is past the last page (100)", past.ReadAsText());
+        Assert.DoesNotContain("page page", past.ReadAsText());
     }
 
     [Fact]

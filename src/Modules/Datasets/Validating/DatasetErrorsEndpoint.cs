@@ -38,7 +38,7 @@ public static class DatasetErrorsEndpoint
         var pagination = Pagination.Of(p, l, listed);
         if (p > Math.Max(1, pagination.TotalPages))
         {
-            fieldErrors.Add("page", $"page {p} is past the last page ({Math.Max(1, pagination.TotalPages)}) of {listed} listed errors at limit {l}");
+            fieldErrors.Add("page", $"{p} is past the last page ({Math.Max(1, pagination.TotalPages)}) of {listed} listed errors at limit {l}");
             throw ApiProblems.Validation(fieldErrors);
         }
 
