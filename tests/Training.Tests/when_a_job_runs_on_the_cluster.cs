@@ -22,6 +22,8 @@ public sealed class when_a_job_runs_on_the_cluster(ClusterHost platform) : IClas
         var job = await platform.CreateJobAsync(user, await platform.ReadyDatasetAsync(user));
         var id = job["id"]!.GetValue<Guid>();
         Assert.Equal("queued", job["status"]!.GetValue<string>());
+        // the job's own cost is its GPU time: it is set against the estimate without the model's storage line
+        Assert.Equal(job["estimated_total_cost"]!.GetValue<decimal>() - 0.50m, job["estimated_compute_cost"]!.GetValue<decimal>());
 
         var running = (await platform.JobAsync(user, id))["job"]!;
         Assert.Equal("running", running["status"]!.GetValue<string>());

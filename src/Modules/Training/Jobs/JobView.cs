@@ -31,6 +31,7 @@ public sealed record JobView(
     DateTimeOffset? EstimatedCompletionAt,
     decimal CurrentCost,
     decimal EstimatedTotalCost,
+    decimal EstimatedComputeCost,
     decimal EstimatedDurationHours,
     decimal? FinalCost,
     decimal HourlyRate,
@@ -110,6 +111,9 @@ public sealed record JobView(
         job.EstimatedCompletionAt,
         currentCost,
         job.EstimatedTotalCost,
+        // what the job's own cost is compared with: its GPU time; the model's storage, the estimate's fixed last
+        // line, is billed to the model (a cost record of its own) once it is stored
+        Math.Max(0m, job.EstimatedTotalCost - Configuration.CostEstimator.StorageCost),
         job.EstimatedDurationHours,
         job.FinalCost,
         job.HourlyRate,

@@ -52,7 +52,7 @@ export function JobClock({ job }: { job: TrainingJob }) {
           <Fact label={billed !== null ? 'Took (GPU time billed)' : 'Took'} value={formatSeconds(took)} testId="clock-actual"
             hint={<>estimated {formatSeconds(estimated)}{took !== null && estimated > 0 ? ` (${difference(took, estimated)})` : ''}{clockDiffers ? ` · ${formatSeconds(elapsed)} on the clock` : ''}</>} />
           <Fact label={job.status === 'completed' ? 'Cost' : 'Cost until it stopped'} value={formatMoney(cost)} testId="clock-cost"
-            hint={<>estimated {formatMoney(job.estimated_total_cost)}{job.estimated_total_cost > 0 ? ` (${difference(cost, job.estimated_total_cost)})` : ''}</>} />
+            hint={<>estimated {formatMoney(job.estimated_compute_cost)}{job.estimated_compute_cost > 0 ? ` (${difference(cost, job.estimated_compute_cost)})` : ''}{storageNote(job)}</>} />
           <Fact label="Steps" value={`${job.current_step} / ${job.total_steps}`} testId="clock-steps" hint={job.status === 'completed' ? 'all trained' : 'trained before it stopped'} />
         </div>
       </Card>
@@ -98,4 +98,10 @@ function Fact({ label, value, hint, testId }: { label: string; value: string; hi
 function difference(actual: number, estimate: number): string {
   const pct = Math.round(((actual - estimate) / estimate) * 100);
   return pct === 0 ? 'on the estimate' : pct > 0 ? `${pct}% over` : `${-pct}% under`;
+}
+
+/** The job's cost is its GPU time; the estimate's storage line is billed to the model once it is stored. */
+function storageNote(job: TrainingJob): string {
+  const storage = job.estimated_total_cost - job.estimated_compute_cost;
+  return storage > 0 ? ` · ${formatMoney(job.estimated_total_cost)} with the model's storage` : '';
 }

@@ -1897,6 +1897,8 @@ export interface components {
             /** Format: date-time */
             estimated_completion_at: null | string;
             /** Format: double */
+            estimated_compute_cost: number;
+            /** Format: double */
             estimated_duration_hours: number;
             /** Format: double */
             estimated_total_cost: number;

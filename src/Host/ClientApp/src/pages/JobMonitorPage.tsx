@@ -177,7 +177,7 @@ export function JobMonitorPage() {
           value={<span data-testid="job-cost">{formatMoney(cost)}</span>}
           hint={
             <>
-              of {formatMoney(job.estimated_total_cost)} estimated · {formatMoney(job.hourly_rate)}/h
+              of {formatMoney(job.estimated_compute_cost)} estimated for the GPUs · {formatMoney(job.hourly_rate)}/h
               {job.gpu_seconds !== null && <> · {formatGpuTime(job.gpu_seconds)} of GPU time</>}
               {job.attempts && job.attempts.length > 1 && (
                 <span className="attempts" data-testid="cost-attempts">
@@ -190,7 +190,7 @@ export function JobMonitorPage() {
               )}
             </>
           }
-          tone={cost > job.estimated_total_cost ? 'warning' : undefined}
+          tone={cost > job.estimated_compute_cost ? 'warning' : undefined}
           testId="stat-cost"
         />
       </div>

@@ -78,7 +78,7 @@ export function JobsPage() {
                     )}
                     <span>
                       <strong>{formatMoney(j.final_cost ?? j.current_cost)}</strong>
-                      <span className="muted"> of est. {formatMoney(j.estimated_total_cost)}</span>
+                      <span className="muted"> of est. {formatMoney(j.estimated_compute_cost)}</span>
                     </span>
                   </div>
                   <StatusBadge status={j.status} />
