@@ -52,7 +52,9 @@ public sealed class when_someone_signs_in(DashboardHost host, ITestOutputHelper 
         var page = await NewPageAsync();
         await StepsAsync(page, async () =>
         {
-            await page.GotoAsync("/sign-in");
+            // the key is planted from a page of the same origin that runs no dashboard script: planted under the
+            // sign-in page, it raced that page's own requests, which could spend the 401 before /models loaded
+            await page.GotoAsync("/health/live");
             // a key that was accepted once and then revoked: the first 401 ends the session
             await page.EvaluateAsync("() => { sessionStorage.setItem('lorapipeline.api-key', 'lp_revoked_key'); sessionStorage.setItem('lorapipeline.user-name', 'someone'); }");
             await page.GotoAsync("/models");
