@@ -99,9 +99,18 @@ public sealed class ParsingAndRenderingTests
         Assert.InRange(left.TotalSeconds, 55, 65); // 40 s for 40%: about 60 s for the other 60%
     }
 
+    [Fact]
+    public void a_jobs_cost_is_set_against_the_estimates_gpu_time_with_the_whole_beside_it()
+    {
+        var job = Job("completed", 1m, DateTimeOffset.UtcNow);
+        Assert.Equal("estimate $0.50 ($1.00 with the model's storage)", JobView.Estimate(job));
+        Assert.Equal("estimate $1.00", JobView.Estimate(job with { EstimatedComputeCost = null })); // a server without the field
+        Assert.Equal("estimate $1.00", JobView.Estimate(job with { EstimatedComputeCost = 1m }));
+    }
+
     private static MetricPoint Point(int step, double loss, double? validation) => new(step, 1, loss, validation, 0.0001, null, null, null, null);
 
     private static Job Job(string status, decimal progress, DateTimeOffset started) => new(
         Guid.NewGuid(), Guid.NewGuid(), "d", null, "fast", null, null, status, status, progress, 1, 1, 1, 10, null, null, started, null, null,
-        0.01m, 1m, 0.1m, null, 3.5m, null, 0, null, null, null, DateTimeOffset.UtcNow);
+        0.01m, 1m, 0.5m, 0.1m, null, 3.5m, null, 0, null, null, null, DateTimeOffset.UtcNow);
 }

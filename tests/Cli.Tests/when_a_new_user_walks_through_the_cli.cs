@@ -78,8 +78,15 @@ public sealed partial class when_a_new_user_walks_through_the_cli(CliPlatform pl
         Assert.Equal("completed", progress[^1].Status);
         Assert.Contains(progress, p => p.Status == "running" && p.Step > 0);
         Assert.Equal(progress.Select(p => p.Step).Order(), progress.Select(p => p.Step));
-        Assert.Matches(@"Job [0-9a-f-]{36} completed in \S+: final cost \$\d+\.\d\d\.", train.Stdout);
+        var jobId = Id(CompletedJob().Match(train.Stdout));
         var modelId = Id(AnnouncedModel().Match(train.Stdout));
+
+        // the job's cost is set against the estimate's GPU time; the model's storage is billed to the model
+        var jobJson = JsonNode.Parse((await user.RunAsync("jobs", "show", jobId.ToString(), "--json")).Stdout)!["job"]!;
+        var money = (string field) => jobJson[field]!.GetValue<decimal>().ToString("$#,##0.00", System.Globalization.CultureInfo.InvariantCulture);
+        var shown = await user.RunAsync("jobs", "show", jobId.ToString());
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Contains($"{money("final_cost")} (final) · estimate {money("estimated_compute_cost")} ({money("estimated_total_cost")} with the model's storage)", shown.Stdout);
 
         // download: every file checked against its SHA-256, none left as .part
         var folder = Path.Combine(user.Home, "adapter");
@@ -123,6 +130,9 @@ public sealed partial class when_a_new_user_walks_through_the_cli(CliPlatform pl
 
     [GeneratedRegex(@"Uploaded: dataset (?<id>[0-9a-f-]{36})")]
     private static partial Regex UploadedDataset();
+
+    [GeneratedRegex(@"Job (?<id>[0-9a-f-]{36}) completed in \S+: final cost \$\d+\.\d\d\.")]
+    private static partial Regex CompletedJob();
 
     [GeneratedRegex(@"Model (?<id>[0-9a-f-]{36}) \(stored")]
     private static partial Regex AnnouncedModel();

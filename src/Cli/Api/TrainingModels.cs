@@ -41,7 +41,7 @@ public sealed record Job(
     Guid Id, Guid DatasetId, string? DatasetName, JobDataset? Dataset, string? PresetId, Hyperparameters? Hyperparameters, GpuConfig? GpuConfig,
     string Status, string? CurrentStage, decimal Progress, int CurrentEpoch, int TotalEpochs, int CurrentStep, int TotalSteps,
     CurrentMetrics? CurrentMetrics, DateTimeOffset? QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
-    DateTimeOffset? EstimatedCompletionAt, decimal? CurrentCost, decimal? EstimatedTotalCost, decimal? EstimatedDurationHours,
+    DateTimeOffset? EstimatedCompletionAt, decimal? CurrentCost, decimal? EstimatedTotalCost, decimal? EstimatedComputeCost, decimal? EstimatedDurationHours,
     decimal? FinalCost, decimal? HourlyRate, string? ErrorMessage, int RetryCount, int? RecoveryCount, int? Attempt, Guid? ArtifactId,
     DateTimeOffset CreatedAt)
 {

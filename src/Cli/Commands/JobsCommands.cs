@@ -85,7 +85,7 @@ public static class JobsCommands
                 Row("", Terminal.Esc(Sparkline.Render(state.Points.Select(p => p.TrainingLoss), JobView.SparklineWidth)));
             }
 
-            Row("cost", Terminal.Esc(job.FinalCost is { } final ? $"{Format.Money(final)} (final)" : $"{Format.Money(job.CurrentCost)} so far · estimate {Format.Money(job.EstimatedTotalCost)}"));
+            Row("cost", Terminal.Esc($"{(job.FinalCost is { } final ? $"{Format.Money(final)} (final)" : $"{Format.Money(job.CurrentCost)} so far")} · {JobView.Estimate(job)}"));
             Row("queued", Format.Time(job.QueuedAt));
             Row("started", Format.Time(job.StartedAt));
             Row("ended", Format.Time(job.CompletedAt));

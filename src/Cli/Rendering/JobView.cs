@@ -39,11 +39,11 @@ public static class JobView
 
         if (job.IsTerminal)
         {
-            grid.AddRow("cost", $"{Format.Money(job.Cost)} (final) · estimate {Format.Money(job.EstimatedTotalCost)}");
+            grid.AddRow("cost", Terminal.Esc($"{Format.Money(job.Cost)} (final) · {Estimate(job)}"));
             return new Panel(grid).Header("lora jobs follow").Border(BoxBorder.Rounded);
         }
 
-        grid.AddRow("cost", $"{Format.Money(job.Cost)} so far · estimate {Format.Money(job.EstimatedTotalCost)}");
+        grid.AddRow("cost", Terminal.Esc($"{Format.Money(job.Cost)} so far · {Estimate(job)}"));
         grid.AddRow("time left", Terminal.Esc(state.Remaining(now) is { } left ? "about " + Format.Duration(left) : "—"));
         if (state.Mode == "polling")
         {
@@ -62,6 +62,15 @@ public static class JobView
         return $"{job.Status,-12} step {job.CurrentStep}/{job.TotalSteps}  epoch {job.CurrentEpoch}/{job.TotalEpochs}  {Format.Percent(job.Progress),6}  " +
                $"loss {Format.Number(job.CurrentMetrics?.TrainingLoss)}  cost {Format.Money(job.Cost)}  left {left}";
     }
+
+    /// <summary>
+    /// What a job's cost is set against: the estimate's GPU time, since the model's storage line is billed to the
+    /// model once it is stored (a job billed exactly its estimate read "$1.76 · estimate $2.26" before).
+    /// </summary>
+    public static string Estimate(Job job) =>
+        job.EstimatedComputeCost is { } compute && job.EstimatedTotalCost is { } total && total > compute
+            ? $"estimate {Format.Money(compute)} ({Format.Money(total)} with the model's storage)"
+            : $"estimate {Format.Money(job.EstimatedTotalCost)}";
 
     public static string Loss(Job job, JobState? state)
     {
