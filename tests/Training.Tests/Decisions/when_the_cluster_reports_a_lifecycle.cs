@@ -126,6 +126,17 @@ public sealed class when_the_cluster_reports_a_lifecycle
         Assert.Contains("not reported", JobPausing.Refusal(Running()));
         Assert.Contains("'queued'", JobPausing.Refusal(Given(Queued())));
     }
+
+    [Fact]
+    public void pause_is_refused_while_the_cluster_still_queues_the_job_and_allowed_once_it_has_gpus()
+    {
+        var usage = Usage(Start, new ClusterAttemptUsage(1, null, null, 0m, "queued", 0));
+        var waiting = Running(new TrainingProgressRecorded(JobId, "queued", 0m, 0, 0, 0m, 1, Start, usage));
+        Assert.Contains("not started this job yet", JobPausing.Refusal(waiting));
+
+        var loading = Running(new TrainingProgressRecorded(JobId, "loading_model", 0m, 0, 0, 0m, 1, Start, usage));
+        Assert.Null(JobPausing.Refusal(loading));
+    }
 }
 
 /// <summary>Pushes can arrive late, overtaken by a poll or by the next attempt: what they report must not move the job back.</summary>

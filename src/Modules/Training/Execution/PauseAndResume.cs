@@ -28,6 +28,9 @@ public static class JobPausing
         { CurrentStage: "resuming" } => "The job is resuming; pause it once it runs again.",
         // a v2 cluster reports its attempts and GPU time from the first poll; one that never did cannot pause
         { ReportedUsage: null } => "The GPU cluster has not reported this job's GPU time yet, so it may not be able to pause it (cluster contract v2); try again in a minute.",
+        // clusters pause a job that has GPUs, not one still waiting for them (Slurm's PENDING): a pause sent now would be
+        // refused until its retries gave up, and the job would show paused while the cluster went on to start it
+        { CurrentStage: "queued" } => "The GPU cluster has not started this job yet (it is queued there, waiting for GPUs), so there is nothing to pause; pause it once it runs, or cancel it.",
         _ => null,
     };
 
