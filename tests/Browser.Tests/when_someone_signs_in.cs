@@ -47,6 +47,31 @@ public sealed class when_someone_signs_in(DashboardHost host, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task the_sign_in_button_stays_where_it_is_when_the_demo_key_offer_arrives()
+    {
+        var page = await NewPageAsync();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/api/dev/demo-key", async route =>
+        {
+            await release.Task; // the offer arrives when the test says, after the user has seen the form
+            await route.ContinueAsync();
+        });
+        await StepsAsync(page, async () =>
+        {
+            await page.GotoAsync("/sign-in");
+            var signIn = page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true });
+            await Expect(signIn).ToBeVisibleAsync();
+            var before = await signIn.BoundingBoxAsync();
+
+            release.SetResult();
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Use demo key" })).ToBeVisibleAsync();
+            var after = await signIn.BoundingBoxAsync();
+            // a pointer on its way to the button must find it there (centred, the card moved it 40 px up)
+            Assert.Equal(before!.Y, after!.Y, 0.5);
+        });
+    }
+
+    [Fact]
     public async Task a_key_the_api_refuses_later_sends_the_user_back_to_sign_in()
     {
         var page = await NewPageAsync();
