@@ -70,9 +70,8 @@ run_project() {
 export -f run_project
 export results
 
-# Two projects at a time (this machine has two cores), each lane taking the next project when its own ends, the
-# longest first so that no lane idles at the end: the reliability scenarios and the Slurm tests mostly wait on
-# processes, the browser tests on Chromium. Two fixed lanes left one idle for six minutes of a ten-minute run.
+# longest first, so that the two runners end together (two fixed lanes left one idle for six minutes of a
+# ten-minute run); projects not named here run last
 longest_first='Reliability Browser SlurmGateway Artifacts Cli Training OpenAi Webhooks Datasets Host Billing Trainer GpuSimulator'
 ordered=""
 for name in $longest_first; do
